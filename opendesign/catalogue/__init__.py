@@ -1,0 +1,1 @@
+"""The catalogue service: importing design folders and reading designs back."""

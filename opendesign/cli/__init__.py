@@ -1,0 +1,14 @@
+"""The ``opendesign`` command line.
+
+Commands live next to the area they drive (one module per area) and are
+registered on the :data:`main` group here. Errors of type
+:class:`~opendesign.errors.OpenDesignError` are turned into a message and an
+exit code in one place (:class:`ErrorHandlingGroup`).
+"""
+
+from __future__ import annotations
+
+from .base import main
+from . import catalogue  # noqa: F401  (registers commands)
+
+__all__ = ["main"]

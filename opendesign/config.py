@@ -1,0 +1,97 @@
+"""One settings object for the CLI, the web app and the workers.
+
+Precedence: defaults < config file < ``OPENDESIGN_*`` environment variables.
+The config file is ``$OPENDESIGN_CONFIG`` if set, else ``$OPENDESIGN_HOME/opendesign.toml``
+if it exists. Every field can be set from the environment by its upper-case
+name, e.g. ``OPENDESIGN_RENDER_POOL_SIZE=4``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import OpenDesignError
+
+ENV_PREFIX = "OPENDESIGN_"
+
+
+class ConfigError(OpenDesignError):
+    """A config file or environment variable with an invalid value."""
+
+
+class Settings(BaseModel):
+    """Everything configurable, with its default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Holds everything the program writes: catalogue, render cache, search index.
+    home: Path = Path("var")
+    #: SQLAlchemy URL; default is an SQLite file under ``home``.
+    database_url: str = ""
+    #: Where ``opendesign import`` looks when given no path.
+    designs_dir: Path = Path("designs")
+    #: Public base URL, used in bundles and attribution links.
+    base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = ""
+
+    render_pool_size: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    render_timeout: float = Field(default=60.0, gt=0)
+    render_cpu_seconds: int = Field(default=60, ge=1)
+    render_memory_mb: int = Field(default=3072, ge=2048)
+    render_max_output_mb: int = Field(default=256, ge=1)
+    render_max_triangles: int = Field(default=5_000_000, ge=1000)
+    render_use_bwrap: bool = True
+    cache_max_bytes: int = Field(default=2 * 1024**3, ge=1024**2)
+
+    search_time_limit: float = Field(default=0.5, gt=0)
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'opendesign.db').resolve()}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+
+def _from_env(environ: dict[str, str]) -> dict[str, str]:
+    fields = Settings.model_fields
+    values = {}
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):].lower()
+            if name in fields:
+                values[name] = value
+    return values
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides) -> Settings:
+    """Build :class:`Settings` from defaults, the config file, the environment and *overrides*."""
+    environ = dict(os.environ if environ is None else environ)
+    env_values = _from_env(environ)
+    home = Path(overrides.get("home") or env_values.get("home") or Settings.model_fields["home"].default)
+    config_path = environ.get(ENV_PREFIX + "CONFIG")
+    file_values: dict = {}
+    candidate = Path(config_path) if config_path else home / "opendesign.toml"
+    if config_path and not candidate.is_file():
+        raise ConfigError(f"{candidate}: config file named by {ENV_PREFIX}CONFIG does not exist")
+    if candidate.is_file():
+        try:
+            file_values = tomllib.loads(candidate.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
+    merged = {**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        source = f"{candidate} / {ENV_PREFIX}* environment" if file_values else f"{ENV_PREFIX}* environment"
+        raise ConfigError(f"invalid setting ({source}): {problems}") from None

@@ -1,0 +1,107 @@
+"""Catalogue change notifications, fired after a transaction commits.
+
+As warehouse does for its search index: the ORM's flush events collect which
+designs a transaction touched, and subscribers (the search index, caches) hear
+about them only once the commit succeeded, so they never index a change that
+was rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+_CHANGED = "opendesign.changed_slugs"
+_DELETED = "opendesign.deleted_slugs"
+
+
+@dataclass(frozen=True)
+class CatalogueChange:
+    changed: frozenset[str] = field(default_factory=frozenset)
+    deleted: frozenset[str] = field(default_factory=frozenset)
+
+
+Subscriber = Callable[[CatalogueChange, sessionmaker], None]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(fn: Subscriber) -> Subscriber:
+    """Call *fn(change, sessionmaker)* after every commit that touched designs."""
+    if fn not in _subscribers:
+        _subscribers.append(fn)
+    return fn
+
+
+def unsubscribe(fn: Subscriber) -> None:
+    if fn in _subscribers:
+        _subscribers.remove(fn)
+
+
+def _slug_of(obj) -> str | None:
+    from .models import Contribution, Design, DesignVersion, Maker, Production
+
+    if isinstance(obj, Design):
+        return obj.slug
+    if isinstance(obj, DesignVersion):
+        return obj.design.slug if obj.design is not None else None
+    if isinstance(obj, Production) and obj.design_version is not None:
+        return obj.design_version.design.slug
+    if isinstance(obj, Contribution) and obj.design is not None:
+        return obj.design.slug
+    if isinstance(obj, Maker):
+        # A maker's name and country are indexed on every design it produces.
+        return None
+    return None
+
+
+def _after_flush(session: Session, _context) -> None:
+    from .models import Design, Maker
+
+    changed = session.info.setdefault(_CHANGED, set())
+    deleted = session.info.setdefault(_DELETED, set())
+    for obj in list(session.new) + list(session.dirty):
+        slug = _slug_of(obj)
+        if slug:
+            changed.add(slug)
+        if isinstance(obj, Maker):
+            changed.update(p.design_version.design.slug for p in obj.productions if p.design_version)
+    for obj in session.deleted:
+        if isinstance(obj, Design):
+            deleted.add(obj.slug)
+        else:
+            slug = _slug_of(obj)
+            if slug:
+                changed.add(slug)
+
+
+def _after_commit(session: Session) -> None:
+    changed = session.info.pop(_CHANGED, set())
+    deleted = session.info.pop(_DELETED, set())
+    if not (changed or deleted) or not _subscribers:
+        return
+    change = CatalogueChange(frozenset(changed - deleted), frozenset(deleted))
+    maker = session.info.get("sessionmaker")
+    for fn in list(_subscribers):
+        try:
+            fn(change, maker)
+        except Exception:  # a broken subscriber must not undo a committed import
+            log.exception("catalogue change subscriber %r failed", fn)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+    session.info.pop(_DELETED, None)
+
+
+def install(maker: sessionmaker) -> None:
+    """Attach the change tracking to sessions made by *maker*."""
+    maker.kw.setdefault("info", {})["sessionmaker"] = maker
+    event.listen(maker, "after_flush", _after_flush)
+    event.listen(maker, "after_commit", _after_commit)
+    event.listen(maker, "after_soft_rollback", lambda s, _t: _after_rollback(s))

@@ -1,0 +1,1 @@
+"""Licenses: SPDX expressions and the project's registry of license rules."""
