@@ -21,7 +21,12 @@ from opendesign.config import load_settings
 from opendesign.db import Database
 from opendesign.models import Base
 
-PG_URL = os.environ.get("OPENDESIGN_DATABASE_URL", "")
+PG_BASE_URL = os.environ.get("OPENDESIGN_DATABASE_URL", "")
+# Each pytest run gets its own PostgreSQL schema, so concurrent runs against
+# one database (several developers, CI) never see each other's tables.
+PG_SCHEMA = f"opendesign_test_{os.getpid()}"
+PG_URL = (f"{PG_BASE_URL}{'&' if '?' in PG_BASE_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}"
+          if PG_BASE_URL else "")
 REPO = Path(__file__).resolve().parent.parent
 SEED_DESIGNS = REPO / "designs"
 
@@ -32,18 +37,21 @@ def _template_db(tmp_path_factory):
     if PG_URL:
         db = Database(load_settings(environ={}, database_url=PG_URL, home=str(tmp_path_factory.mktemp("pg"))))
         with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
         db.migrate()
+        yield None
+        with db.engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
         db.dispose()
-        return None
+        return
     path = tmp_path_factory.mktemp("template") / "opendesign.db"
     db = Database(load_settings(environ={}, database_url=f"sqlite:///{path}"))
     db.migrate()
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
-    return path
+    yield path
 
 
 @pytest.fixture

@@ -142,3 +142,38 @@ def test_failed_import_writes_nothing_for_that_design(db, make_design):
     assert count(db, DesignVersion) == before
     with db.session() as s:
         assert queries.get_version(s, "alpha").version == "1.0.0"
+
+
+def test_remove_version_and_design(db, make_design):
+    from opendesign.catalogue import removal
+
+    make_design("alpha")
+    import_designs(db, [make_design.root])
+    make_design("alpha", version="1.1.0")
+    import_designs(db, [make_design.root])
+    with db.session() as s:
+        assert removal.remove(s, "alpha@1.1.0") == ["alpha@1.1.0"]
+    with db.session() as s:
+        assert queries.get_version(s, "alpha").version == "1.0.0"
+    with db.session() as s:
+        assert removal.remove(s, "alpha") == ["alpha@1.0.0"]
+    assert count(db, Design) == 0 and count(db, DesignVersion) == 0
+
+
+def test_remove_refused_while_derived_from(db, make_design):
+    import pytest
+
+    from opendesign.catalogue import removal
+    from opendesign.errors import LineageError
+
+    make_design("parent")
+    make_design("child", derived_from=["parent@1.0.0"])
+    import_designs(db, [make_design.root])
+    with pytest.raises(LineageError, match="cannot remove parent@1.0.0: child@1.0.0 derive from it"):
+        with db.session() as s:
+            removal.remove(s, "parent")
+    assert count(db, DesignVersion) == 2
+    with db.session() as s:
+        removal.remove(s, "child")
+        removal.remove(s, "parent")
+    assert count(db, Design) == 0

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..catalogue import queries
+from ..catalogue import queries, removal
 from ..catalogue.importer import CREATED, INVALID, UNCHANGED, UPDATED, discover, import_designs
 from ..errors import ManifestError
 from ..manifests import load_design_folder
@@ -134,3 +134,23 @@ def show(app: AppContext, ref: str, as_json: bool) -> None:
         for b in detail["bom"]:
             click.echo(f"  {b['quantity']:g} {b['unit']} {b['item']}{'  — ' + b['note'] if b['note'] else ''}")
     click.echo(f"content sha256: {detail['content_hash']}")
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@pass_app
+def remove(app: AppContext, ref: str, yes: bool, as_json: bool) -> None:
+    """Remove a design (SLUG, every version) or one version (SLUG@VERSION).
+
+    Refused while other versions derive from it.
+    """
+    if not yes and not as_json:
+        click.confirm(f"remove {ref} from the catalogue?", abort=True)
+    with app.db.session() as session:
+        removed = removal.remove(session, ref)
+    if as_json:
+        emit_json({"removed": removed})
+    else:
+        click.echo(f"removed {', '.join(removed)}")
