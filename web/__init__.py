@@ -1,0 +1,105 @@
+"""The opendesign web catalogue: a Flask application factory.
+
+Configuration, lowest precedence first: :data:`DEFAULTS`, the instance
+config file (``instance/config.py``), ``OPENDESIGN_*`` environment variables
+(through the shared :class:`~opendesign.config.Settings` for the core
+settings, and ``app.config.from_prefixed_env`` for the web-only keys), then
+*test_config*.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+from opendesign.config import Settings, load_settings
+from opendesign.db import Database
+
+csrf = CSRFProtect()
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    # Uploads (a design zip) larger than this are refused with 413 before they are read.
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": 14 * 24 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "NODE_MODULES": str(REPO_ROOT / "node_modules"),
+    "SEARCH_PAGE_SIZE": 20,
+    "LISTING_PAGE_SIZE": 24,
+    #: Seconds the render endpoints wait for a render before answering 202 with a job URL.
+    "RENDER_WAIT_SECONDS": 20.0,
+}
+
+
+def _settings_from(config: dict, environ: dict[str, str]) -> Settings:
+    """Shared settings, with core settings from the instance config below the environment."""
+    overrides = {}
+    for name in Settings.model_fields:
+        key = name.upper()
+        if key in config and f"OPENDESIGN_{key}" not in environ:
+            overrides[name] = config[key]
+    return load_settings(environ, **overrides)
+
+
+def _secret_key(settings: Settings) -> str:
+    """The configured secret key, else one generated once and kept in ``$OPENDESIGN_HOME``."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.home / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("OPENDESIGN")
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    settings = app.config.get("SETTINGS")
+    if not isinstance(settings, Settings):
+        settings = _settings_from(app.config, dict(os.environ))
+    app.config["SETTINGS"] = settings
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(settings)
+
+    database = app.config.get("DATABASE") or Database(settings)
+    if app.config.get("MIGRATE", True):
+        database.migrate()
+    app.extensions["opendesign.db"] = database
+
+    app.json.sort_keys = False
+    csrf.init_app(app)
+
+    from . import adapters, auth, db, errors, filters
+
+    db.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    adapters.init_app(app)
+
+    from .views import account, api, assets, catalogue, designs, files, licenses, makers
+
+    for module in (catalogue, designs, files, makers, licenses, account, api, assets):
+        for blueprint in module.blueprints:
+            app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)
+    return app

@@ -1,0 +1,204 @@
+"""Web catalogue benchmark: p50 / p95 latency and requests/s with 8 concurrent clients.
+
+Builds a throw-away catalogue of 10,000 synthetic designs (plus the seed
+commons, one of which is rendered so a cached STL can be downloaded), starts
+the production server (``opendesign serve``, waitress) on a free loopback
+port, and hits the home page, a search, design pages and a cached STL
+download. Every loop is bounded; only 127.0.0.1 is contacted.
+
+    .venv/bin/python benchmarks/web.py [--designs 10000] [--requests 400] [--clients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+WORDS = ("solar dryer rack frame gear mill water filter diffuser rotor wind compost bin panel beehive soil block "
+         "pot hydroponic bracket tilt stove chamber diverter screen bicycle generator mount clamp hinge").split()
+CATEGORIES = ("energy", "water", "food-agriculture", "shelter", "mobility", "tools-fabrication", "health",
+              "waste-recycling")
+LICENSES = ("CERN-OHL-S-2.0", "CERN-OHL-W-2.0", "CERN-OHL-P-2.0", "CC-BY-SA-4.0", "CC-BY-4.0", "CC0-1.0")
+
+
+def synthesise(db, n: int) -> list[str]:
+    """Insert *n* synthetic designs straight into the catalogue (no files: they are never rendered)."""
+    from opendesign.models import Author, Design, DesignVersion, Parameter, Part
+
+    rnd = random.Random(7)
+    slugs = []
+    batch = 1000
+    for start in range(0, n, batch):
+        with db.session() as s:
+            for i in range(start, min(n, start + batch)):
+                words = rnd.sample(WORDS, 3)
+                slug = f"{'-'.join(words)}-{i}"
+                title = " ".join(words).capitalize()
+                manifest = {"slug": slug, "title": title, "version": "1.0.0"}
+                design = Design(slug=slug)
+                v = DesignVersion(version="1.0.0", title=title, summary=f"A synthetic {title.lower()} for the benchmark.",
+                                  license=LICENSES[i % len(LICENSES)], category=CATEGORIES[i % len(CATEGORIES)],
+                                  readme=f"# {title}\n\nBuild notes for **{title}**.\n", links={}, manifest=manifest,
+                                  content_hash=f"{i:064x}")
+                v.parameters = [Parameter(position=0, name="width", type="float", default=50.0, min=10.0, max=200.0,
+                                          step=0.5, unit="mm", label="Width")]
+                v.parts = [Part(position=0, name="body", material="PETG", process=("fdm", "cnc", "laser")[i % 3],
+                                quantity=1)]
+                v.authors = [Author(position=0, name=f"Collective {i % 97}")]
+                design.versions.append(v)
+                s.add(design)
+                slugs.append(slug)
+            s.flush()
+            for design in s.new:
+                pass
+        with db.session() as s:
+            from sqlalchemy import update
+
+            s.execute(update(Design).values(latest_version_id=select_latest()))
+    return slugs
+
+
+def select_latest():
+    from sqlalchemy import select
+
+    from opendesign.models import Design, DesignVersion
+
+    return select(DesignVersion.id).where(DesignVersion.design_id == Design.id).scalar_subquery()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the server did not come up")
+
+
+def hammer(port: int, paths: list[str], total: int, clients: int) -> dict:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_client = total // clients
+    errors = [0]
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        for i in range(per_client):
+            path = paths[(k * per_client + i) % len(paths)]
+            started = time.perf_counter()
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200:
+                with lock:
+                    errors[0] += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"requests": len(latencies), "errors": errors[0], "p50_ms": statistics.median(latencies) * 1000,
+            "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000, "req_per_s": len(latencies) / elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--designs", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=400, help="requests per scenario")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="opendesign-web-bench-"))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OPENDESIGN_")}, "OPENDESIGN_HOME": str(home)}
+    os.environ.update(env)
+    from opendesign.catalogue.importer import import_designs
+    from opendesign.config import load_settings
+    from opendesign.db import Database
+
+    settings = load_settings()
+    db = Database(settings)
+    db.migrate()
+    t = time.perf_counter()
+    import_designs(db, [str(REPO / "designs")])
+    slugs = synthesise(db, args.designs)
+    print(f"catalogue: {args.designs} synthetic designs + seed commons in {time.perf_counter() - t:.1f} s",
+          file=sys.stderr)
+    # Render one seed STL into the cache (so the download is a cache hit), and build the search index.
+    t = time.perf_counter()
+    from renderers import service
+
+    info = service.render(db, settings, "hand-mill-spur-gear", None, ["stl"], "normal")[0]
+    stl = f"/files/{info.sha256}.stl"
+    print(f"rendered {info.ref} STL ({info.bytes} bytes) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    db.dispose()
+
+    port = free_port()
+    server = subprocess.Popen([str(REPO / ".venv/bin/opendesign"), "serve", "--port", str(port), "--no-warm"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        t = time.perf_counter()
+        wait_healthy(port)
+        print(f"server up (index built) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        rnd = random.Random(11)
+        scenarios = {
+            "home": ["/"],
+            "search": [f"/search?q={a}+{b}" for a, b in (rnd.sample(WORDS, 2) for _ in range(50))],
+            "design page": [f"/designs/{s}" for s in rnd.sample(slugs, min(200, len(slugs)))],
+            "cached STL download": [stl],
+        }
+        for paths in scenarios.values():  # warm-up: caches, index searcher, templates
+            hammer(port, paths, min(40, len(paths) * 4), 2)
+        results = {name: hammer(port, paths, args.requests, args.clients) for name, paths in scenarios.items()}
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"\n{args.designs} designs, {args.clients} concurrent clients, {args.requests} requests per scenario, "
+          "opendesign serve (waitress)\n")
+    print(f"{'scenario':<22}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}{'errors':>8}")
+    for name, r in results.items():
+        print(f"{name:<22}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['req_per_s']:>9.0f}{r['errors']:>8}")
+
+
+if __name__ == "__main__":
+    main()

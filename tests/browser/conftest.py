@@ -1,0 +1,80 @@
+"""Browser tests: a live waitress server over a seeded catalogue, driven by Debian's Chromium.
+
+Playwright for Python drives ``/usr/bin/chromium`` (``executable_path``; its
+own browser download is never used). A screenshot of the page is saved under
+``$REPO/var/browser-failures/`` when a test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("OPENDESIGN_CHROMIUM", "/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+FAILURES = REPO / "var" / "browser-failures"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium; .ci/run does)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        shot = FAILURES / f"{request.node.name}.png"
+        try:
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of the failure: {shot}")
+        except Exception as exc:  # the page may be gone; the failure itself matters more
+            print(f"could not save a screenshot: {exc}")
+    context.close()
+
+
+@pytest.fixture
+def live_server(db, settings):
+    """The web app on waitress at a free port, over this test's catalogue with the seed designs."""
+    from waitress.server import create_server
+
+    from opendesign.catalogue.importer import import_designs
+    from tests.conftest import SEED_DESIGNS
+    from web import create_app
+
+    import_designs(db, [str(SEED_DESIGNS)])
+    app = create_app({"SETTINGS": settings, "DATABASE": db, "MIGRATE": False, "SECRET_KEY": "browser-test"})
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    host, port = server.effective_host, server.effective_port
+    app.base = f"http://{host}:{port}"
+    yield app
+    server.close()
+    thread.join(5)
+    app.extensions["opendesign.search"].close()

@@ -1,0 +1,130 @@
+"""The OpenAPI 3 document of ``/api/v1``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import current_app
+
+from .adapters.render import FORMATS, QUALITIES
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    words = {400: "Bad request", 401: "Missing or invalid token", 403: "Token not scoped for this design",
+             404: "Not found", 409: "Conflict (slug taken, version published with other content)",
+             413: "Upload over the size limit", 422: "Invalid input; fields named"}
+    return {str(c): _json(_ERROR, words[c]) for c in codes}
+
+
+def _q(name: str, description: str, schema: dict | None = None, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"}}
+VERSION = _q("version", "A published version (default: the latest)")
+PAGING = [_q("page", "Page number, from 1", {"type": "integer", "minimum": 1}),
+          _q("per_page", "Results per page", {"type": "integer", "minimum": 1, "maximum": 100})]
+
+
+@lru_cache(maxsize=1)
+def _document(max_upload: int) -> dict:
+    obj = {"type": "object"}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "opendesign catalogue API", "version": "1.0.0",
+                 "description": "Browse, search, render and publish open hardware designs. Errors are JSON "
+                                "`{\"error\": {\"status\", \"message\", \"fields\"}}`."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
+                                          "description": "An API token from the account page (od_...), scoped "
+                                                         "publish:<slug>, publish:* or makers:<slug>."}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["status", "message"],
+                    "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
+                                   "fields": {"type": "object", "additionalProperties": {
+                                       "type": "array", "items": {"type": "string"}}}}}}},
+                "DesignCard": {"type": "object", "properties": {
+                    k: {"type": "string"} for k in ("slug", "version", "title", "summary", "license", "category")}},
+            },
+        },
+        "paths": {
+            "/designs": {
+                "get": {"summary": "List designs (latest versions)", "operationId": "listDesigns",
+                        "parameters": [_q("category", "Category filter"), _q("license", "License filter"),
+                                       _q("owner", "Username of the owner")] + PAGING,
+                        "responses": {"200": _json({"type": "object", "properties": {
+                            "total": {"type": "integer"}, "designs": {
+                                "type": "array", "items": {"$ref": "#/components/schemas/DesignCard"}}}}),
+                            **_errors(422)}},
+                "post": {"summary": "Publish a design or a new version from a zip of its folder",
+                         "operationId": "publishDesign", "security": [{"token": []}],
+                         "requestBody": {"required": True, "content": {
+                             "application/zip": {"schema": {"type": "string", "format": "binary",
+                                                            "maxLength": max_upload}},
+                             "multipart/form-data": {"schema": {"type": "object", "properties": {
+                                 "file": {"type": "string", "format": "binary"}}}}}},
+                         "responses": {"201": _json(obj, "Published"),
+                                       "200": _json(obj, "Already published with identical content"),
+                                       **_errors(400, 401, 403, 409, 413, 422)}},
+            },
+            "/designs/{slug}": {"get": {"summary": "One design version in full", "operationId": "getDesign",
+                                        "parameters": [SLUG, VERSION],
+                                        "responses": {"200": _json(obj), **_errors(404)}}},
+            "/designs/{slug}/versions": {"get": {"summary": "Published versions, newest first",
+                                                 "operationId": "listVersions", "parameters": [SLUG],
+                                                 "responses": {"200": _json(obj), **_errors(404)}}},
+            "/designs/{slug}/lineage": {"get": {"summary": "Ancestors, descendants, family graph, attribution",
+                                                "operationId": "getLineage", "parameters": [SLUG, VERSION],
+                                                "responses": {"200": _json(obj), **_errors(404)}}},
+            "/designs/{slug}/render": {"get": {
+                "summary": "Render with parameters; any other query argument is a design parameter",
+                "operationId": "render",
+                "parameters": [SLUG, VERSION, _q("format", "Output format", {"type": "string", "enum": list(FORMATS)}),
+                               _q("quality", "Tessellation quality", {"type": "string", "enum": list(QUALITIES)}),
+                               _q("part", "One part (default: the whole model)"),
+                               _q("wait", "Seconds to wait before answering 202", {"type": "number"})],
+                "responses": {"200": {"description": "The file", "content": {
+                    "model/stl": {}, "model/3mf": {}, "model/gltf-binary": {}, "model/step": {}, "image/svg+xml": {}}},
+                              "202": _json(obj, "Still rendering: poll the job URL (Location)"),
+                              **_errors(404, 422)}}},
+            "/jobs/{job_id}": {"get": {"summary": "A render job's status", "operationId": "getJob",
+                                       "parameters": [{"name": "job_id", "in": "path", "required": True,
+                                                       "schema": {"type": "string"}}],
+                                       "responses": {"200": _json(obj), **_errors(404)}}},
+            "/search": {"get": {"summary": "Full-text search with facets", "operationId": "search",
+                                "parameters": [_q("q", "Query text"), _q("category", "Facet"),
+                                               _q("family", "License family"), _q("license", "Facet"),
+                                               _q("process", "Facet"), _q("has_makers", "yes or no"),
+                                               _q("country", "Maker country"),
+                                               _q("sort", "relevance, newest, most-forked, most-produced"),
+                                               _q("page", "Page", {"type": "integer"})],
+                                "responses": {"200": _json(obj)}}},
+            "/makers": {"get": {"summary": "Makers", "operationId": "listMakers",
+                                "parameters": [_q("legal_form", "Filter"), _q("country", "ISO 3166 alpha-2")],
+                                "responses": {"200": _json(obj)}}},
+            "/makers/{slug}": {"get": {"summary": "A maker with productions, verdicts and contributions",
+                                       "operationId": "getMaker", "parameters": [SLUG],
+                                       "responses": {"200": _json(obj), **_errors(404)}}},
+            "/licenses": {"get": {"summary": "The license registry in plain words", "operationId": "listLicenses",
+                                  "responses": {"200": _json(obj)}}},
+            "/licenses/{license_id}": {"get": {"summary": "One license", "operationId": "getLicense",
+                                               "parameters": [{"name": "license_id", "in": "path", "required": True,
+                                                               "schema": {"type": "string"}}],
+                                               "responses": {"200": _json(obj), **_errors(404)}}},
+            "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                      "responses": {"200": _json(obj)}}},
+        },
+    }
+
+
+def openapi_document() -> dict:
+    return _document(current_app.config["MAX_CONTENT_LENGTH"] or 0)
