@@ -33,10 +33,9 @@ def import_command(app: AppContext, paths: tuple[str, ...], as_json: bool) -> No
         report = import_designs(app.db, paths, progress=lambda _result: bar.update(1))
     from . import hooks
 
-    for after in hooks.after_import:
-        after(app, paths, report)
+    outcomes = [o for o in (after(app, paths, report) for after in hooks.after_import) if o is not None]
     if as_json:
-        emit_json(report.as_dict())
+        emit_json({**report.as_dict(), **{o.name: o.data for o in outcomes}})
     else:
         for result in report.results:
             if result.status == INVALID:
@@ -47,7 +46,9 @@ def import_command(app: AppContext, paths: tuple[str, ...], as_json: bool) -> No
                 click.secho(f"{result.status:<8} {result.slug}@{result.version}", fg=_STATUS_COLOURS[result.status])
         counts = report.as_dict()
         click.echo(", ".join(f"{counts[k]} {k}" for k in (CREATED, UPDATED, UNCHANGED, INVALID)))
-    if not report.ok:
+        for outcome in outcomes:
+            outcome.echo()
+    if not report.ok or not all(o.ok for o in outcomes):
         sys.exit(1)
 
 

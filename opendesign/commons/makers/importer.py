@@ -1,0 +1,147 @@
+"""Import maker files into the catalogue, one transaction per maker.
+
+Idempotent like the design import: an unchanged file (same sha256) leaves its
+maker as it is; a changed file replaces the maker's fields, productions and
+contributions. Verdicts are re-evaluated on every import, changed or not, so
+they follow the current license rules.
+
+A maker whose file was removed stays in the catalogue: a production record is
+history, and removing it should be a deliberate act, not a side effect of a
+missing file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...catalogue.importer import CREATED, INVALID, UNCHANGED, UPDATED
+from ...db import Database
+from ...errors import FieldError, ManifestError
+from ...models import Contribution, Maker, Production
+from .. import compliance
+from .loader import MakerSource, discover, load_maker_file, resolve
+from .schema import contribution_amount
+
+
+@dataclass
+class MakerResult:
+    path: str
+    status: str
+    slug: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MakerReport:
+    results: list[MakerResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.count(INVALID) == 0
+
+    def as_dict(self) -> dict:
+        return {
+            CREATED: self.count(CREATED),
+            UPDATED: self.count(UPDATED),
+            UNCHANGED: self.count(UNCHANGED),
+            INVALID: self.count(INVALID),
+            "errors": [{"path": r.path, "slug": r.slug, "errors": r.errors} for r in self.results if r.errors],
+            "makers": [{"path": r.path, "slug": r.slug, "status": r.status} for r in self.results],
+        }
+
+
+def import_maker(session: Session, source: MakerSource) -> str:
+    """Write one validated maker file in *session*; return created/updated/unchanged.
+
+    :raises ManifestError: when the file names designs the catalogue lacks.
+    """
+    resolved = resolve(session, source)
+    spec = source.spec
+    maker = session.scalar(select(Maker).where(Maker.slug == spec.slug))
+    if maker is not None and maker.source_hash == source.source_hash:
+        for production in maker.productions:
+            compliance.refresh(production)
+        return UNCHANGED
+    status = CREATED if maker is None else UPDATED
+    if maker is None:
+        maker = Maker(slug=spec.slug)
+        session.add(maker)
+    maker.name = spec.name
+    maker.legal_form = spec.legal_form
+    maker.country = spec.country
+    maker.website = spec.website
+    maker.description = spec.description
+    maker.source_hash = source.source_hash
+    # Rows reference catalogue objects already in the session; flushing
+    # half-built rows would only warn, so build them all before the flush.
+    with session.no_autoflush:
+        maker.productions = [
+            Production(design_version=version, modified=p.modified, modified_source=p.modified_source,
+                       attribution=p.attribution, price=p.price, currency=p.currency, regions=list(p.regions))
+            for p, version in zip(spec.productions, resolved.productions, strict=True)
+        ]
+        maker.contributions = [
+            Contribution(design=design, kind=c.kind, amount=contribution_amount(c), currency=c.currency, date=c.date,
+                         note=c.note, position=i)
+            for i, (c, design) in enumerate(zip(spec.contributions, resolved.contributions, strict=True))
+        ]
+    for production in maker.productions:
+        compliance.refresh(production)
+    session.flush()
+    return status
+
+
+def import_makers(db: Database, paths: Iterable[str | Path],
+                  progress: Callable[[MakerResult], None] | None = None) -> MakerReport:
+    """Validate and import every maker file under *paths* (folders or files)."""
+    report = MakerReport()
+    seen: dict[str, str] = {}
+
+    def record(result: MakerResult) -> None:
+        report.results.append(result)
+        if progress:
+            progress(result)
+
+    for path in discover(paths):
+        display = str(path)
+        try:
+            source = load_maker_file(path, display)
+        except ManifestError as exc:
+            record(MakerResult(display, INVALID, path.stem, [str(e) for e in exc.errors]))
+            continue
+        if source.slug in seen:
+            record(MakerResult(display, INVALID, source.slug, [
+                str(FieldError(display, "slug", f"{source.slug!r} is also the slug of {seen[source.slug]}"))]))
+            continue
+        seen[source.slug] = display
+        try:
+            with db.session() as session:
+                status = import_maker(session, source)
+        except ManifestError as exc:
+            record(MakerResult(display, INVALID, source.slug, [str(e) for e in exc.errors]))
+        except IntegrityError:
+            record(MakerResult(display, INVALID, source.slug, [
+                f"{display}: maker {source.slug!r} was written concurrently by another import; run the import again"]))
+        else:
+            record(MakerResult(display, status, source.slug))
+    return report
+
+
+def makers_dirs(paths: Iterable[str | Path]) -> list[Path]:
+    """The makers folders that go with design *paths*: ``<path>/makers``, or *path* itself if it is one."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        candidate = path if path.name == "makers" else path / "makers"
+        if candidate.is_dir() and candidate not in found:
+            found.append(candidate)
+    return found
