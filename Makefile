@@ -12,7 +12,7 @@ INSTALL_STAMP := $(VENV)/.installed-stamp
 export OPENDESIGN_HOME ?= $(CURDIR)/var
 PYTEST_ARGS ?=
 
-.PHONY: help install serve catalogue test test-slow test-all bench bundles clean
+.PHONY: help install npm serve catalogue test test-slow test-all bench bundles clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_%./-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -29,8 +29,16 @@ install: $(INSTALL_STAMP) ## Create .venv and install opendesign with its test e
 catalogue: install ## Import designs/ into the embedded catalogue ($$OPENDESIGN_HOME)
 	$(BIN)/opendesign import
 
-serve: catalogue ## Install, import designs/ and serve the catalogue on http://127.0.0.1:5000
-	@echo "catalogue ready in $(OPENDESIGN_HOME); the web server arrives with the web issue (#7)"
+# Front-end packages (Pico CSS, three.js) for the web catalogue; reinstalled only when the lock changes.
+NPM_STAMP := node_modules/.npm-stamp
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+npm: $(NPM_STAMP) ## Install the web front-end packages from package-lock.json
+
+serve: catalogue $(NPM_STAMP) ## Install, import designs/, build the search index and serve http://127.0.0.1:5000
+	$(BIN)/opendesign serve --host 127.0.0.1 --port 5000
 
 test: install ## Run the fast test suite
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
@@ -44,8 +52,46 @@ test-all: install ## Run every test
 bench: install ## Run the benchmarks and print their tables
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
-bundles: install ## Build dist/<slug>-<version>.zip for every design (bundles issue, #6)
-	@echo "bundles arrive with the bundles issue (#6)"
+# --- Bundles (#6) ------------------------------------------------------------
+# dist/<slug>-<version>.zip is a real file target. Its prerequisites are the
+# design folder's files (listed in the generated $(BUNDLES_MK)) and a stamp of
+# everything else that shapes its bytes (renderer, CadQuery/OCP, license data,
+# bundle code), so a second `make bundles` does nothing and editing one design
+# rebuilds that bundle only. The catalogue import runs once, before any bundle
+# (order-only), so `make -j2 bundles` is safe. A bundle is one render job, so
+# each bundle process keeps a one-worker pool: parallelism comes from make -j.
+DESIGNS_DIR ?= designs
+DIST ?= dist
+#: What must exist before bundling; `make bundles BUNDLE_REQUIRES=` skips the install check.
+BUNDLE_REQUIRES ?= $(INSTALL_STAMP)
+BUNDLES_MK := $(DIST)/.bundles.mk
+BUNDLER_STAMP := $(DIST)/.bundler-version
+CATALOGUE_STAMP := $(OPENDESIGN_HOME)/.bundles-catalogue-stamp
+SITE_PACKAGES = $(wildcard $(VENV)/lib/python3*/site-packages)
+BUNDLER_SOURCES := $(wildcard renderers/*.py renderers/*/*.py opendesign/bundles/*.py \
+  opendesign/commons/attribution.py opendesign/licenses/*.py opendesign/licenses/data/*.py) \
+  $(foreach d,cadquery cadquery_ocp trimesh numpy licensedcode_data lxml tomlkit,$(wildcard $(SITE_PACKAGES)/$(d)-*.dist-info/METADATA))
+BUNDLES :=
+DESIGN_FILES :=
+-include $(BUNDLES_MK)
+
+bundles: $(BUNDLES) ## Build dist/<slug>-<version>.zip for every design (reuses the render cache)
+
+$(BUNDLES_MK): $(wildcard $(DESIGNS_DIR)/*/design.toml) | $(BUNDLE_REQUIRES)
+	$(BIN)/python -m opendesign.bundles.makefile rules $(DESIGNS_DIR) $(DIST) $@
+
+$(BUNDLER_STAMP): $(BUNDLER_SOURCES) | $(BUNDLE_REQUIRES)
+	$(BIN)/python -m opendesign.bundles.makefile stamp $@
+
+# An invalid design does not stop the others: its own bundle then fails, naming it.
+$(CATALOGUE_STAMP): $(DESIGN_FILES) | $(BUNDLE_REQUIRES)
+	$(BIN)/opendesign import $(DESIGNS_DIR) >/dev/null || echo "warning: some designs did not import (see above)" >&2
+	@mkdir -p $(@D) && touch $@
+
+$(DIST)/%.zip: $(BUNDLER_STAMP) | $(CATALOGUE_STAMP)
+	$(if $(filter undefined,$(origin REF_$*)),$(error no design in $(DESIGNS_DIR)/ builds $@))
+	OPENDESIGN_RENDER_POOL_SIZE=$${OPENDESIGN_RENDER_POOL_SIZE:-1} \
+	  $(BIN)/opendesign bundle build $(REF_$*) --check-folder $(DIR_$*) -o $(DIST)
 
 clean: ## Remove the catalogue, caches and build output (keeps .venv)
 	rm -rf var dist .pytest_cache
