@@ -10,5 +10,10 @@ from __future__ import annotations
 
 from .base import main
 from . import catalogue  # noqa: F401  (registers commands)
+from . import serve  # noqa: F401
+from . import commons  # noqa: F401
+from . import render  # noqa: F401
+from . import bundle  # noqa: F401
+from . import search  # noqa: F401
 
 __all__ = ["main"]

@@ -1,0 +1,224 @@
+"""What a render worker does: run ``model.py``, normalise what ``build()`` returns, export.
+
+Runs inside a confined worker process (see :mod:`.zygote`), and in-process
+only for the benchmark's floor. Every mesh leaves here as a binary STL written
+by OCC; the host parses and checks it and writes the mesh formats itself, so
+only B-rep formats (STEP, SVG) are written here from the shape.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+import cadquery as cq
+
+from .names import part_stem
+
+MODEL_FILE = "model.py"
+SVG_OPTIONS = {
+    "width": 800, "height": 600, "marginLeft": 20, "marginTop": 20, "showAxes": False,
+    "projectionDir": (1.0, -1.0, 0.8), "showHidden": False,
+}
+TRACEBACK_LINES = 12
+MESSAGE_CHARS = 2000
+
+SCRIPT_ERROR = "script-error"
+INVALID_GEOMETRY = "invalid-geometry"
+OUT_OF_MEMORY = "out-of-memory"
+
+
+class JobFailure(Exception):
+    """A categorised failure, reported to the host as is."""
+
+    def __init__(self, category: str, message: str, tb: list[str] | None = None):
+        super().__init__(message)
+        self.category = category
+        self.message = message
+        self.tb = tb or []
+
+
+def _model_traceback(exc: BaseException, filename: str) -> list[str]:
+    """The traceback lines that point into the design's own code, plus the exception line."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    lines = []
+    for frame in frames:
+        lines.append(f'File "{MODEL_FILE}", line {frame.lineno}, in {frame.name}')
+        if frame.line:
+            lines.append(f"  {frame.line.strip()[:200]}")
+    lines.extend(line.rstrip()[:MESSAGE_CHARS] for line in traceback.format_exception_only(type(exc), exc))
+    return lines[-TRACEBACK_LINES:]
+
+
+def _exc_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text[:MESSAGE_CHARS]
+
+
+def load_build(source: str, filename: str = MODEL_FILE):
+    """Execute the design's module; return its ``build`` function."""
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise JobFailure(SCRIPT_ERROR, f"{MODEL_FILE} line {exc.lineno}: syntax error: {exc.msg}",
+                         _model_traceback(exc, filename)) from None
+    # Tracebacks quote the design's source lines although the file is not on disk.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType("model")
+    module.__file__ = filename
+    sys.modules["model"] = module
+    try:
+        exec(code, module.__dict__)
+    except Exception as exc:
+        raise _classify(exc, filename, f"importing {MODEL_FILE} failed") from None
+    build = module.__dict__.get("build")
+    if not callable(build):
+        raise JobFailure(SCRIPT_ERROR, f"{MODEL_FILE} defines no build(params) function")
+    return build
+
+
+def _classify(exc: BaseException, filename: str, what: str) -> JobFailure:
+    tb = _model_traceback(exc, filename)
+    if isinstance(exc, MemoryError):
+        return JobFailure(OUT_OF_MEMORY, f"{what}: the model ran out of memory", tb)
+    if type(exc).__module__.startswith("OCP"):
+        # OCC refused an operation (a fillet larger than the edge allows, a
+        # boolean on touching faces...): the script ran, the geometry is impossible.
+        return JobFailure(INVALID_GEOMETRY, f"{what}: the geometry kernel could not do it ({_exc_text(exc)})", tb)
+    return JobFailure(SCRIPT_ERROR, f"{what}: {_exc_text(exc)}", tb)
+
+
+def _to_shape(obj: Any, what: str) -> cq.Shape:
+    if isinstance(obj, cq.Workplane):
+        shapes = [v for v in obj.vals() if isinstance(v, cq.Shape)]
+        if not shapes:
+            raise JobFailure(INVALID_GEOMETRY, f"{what} is a Workplane holding no shape")
+        obj = shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes)
+    if isinstance(obj, cq.Sketch):
+        raise JobFailure(INVALID_GEOMETRY, f"{what} is a 2D Sketch; extrude it into a solid")
+    if not isinstance(obj, cq.Shape):
+        raise JobFailure(SCRIPT_ERROR, f"{what} is a {type(obj).__name__}; build() must return a Workplane, "
+                                       "a Shape, an Assembly or a dict of part name -> Workplane/Shape")
+    if obj.wrapped is None or obj.wrapped.IsNull() or not obj.Faces():
+        raise JobFailure(INVALID_GEOMETRY, f"{what} is an empty shape (no faces)")
+    return obj
+
+
+def normalise(result: Any, declared: list[str]) -> tuple[cq.Shape, dict[str, cq.Shape], Any]:
+    """(the whole model, parts by name — empty for a one-part model, what STEP should export)."""
+    if isinstance(result, cq.Assembly):
+        parts = {}
+        if result.shapes:
+            parts[result.name] = cq.Compound.makeCompound(result.shapes).moved(result.loc)
+        for child in result.children:
+            if child.name in parts:
+                raise JobFailure(SCRIPT_ERROR, f"build() returned an Assembly with two parts named {child.name!r}")
+            parts[child.name] = child.toCompound().moved(result.loc)
+        step_source: Any = result
+    elif isinstance(result, dict):
+        parts = {str(name): _to_shape(obj, f"part {name!r}") for name, obj in result.items()}
+        step_source = None
+    else:
+        shape = _to_shape(result, "build()'s result")
+        return shape, {}, shape
+    if not parts:
+        raise JobFailure(INVALID_GEOMETRY, "build() returned no parts")
+    if declared:
+        unknown = [name for name in parts if name not in declared]
+        if unknown:
+            raise JobFailure(SCRIPT_ERROR, f"build() returned part(s) {', '.join(map(repr, unknown))} that "
+                                           f"design.toml does not declare (declared: {', '.join(declared)})")
+    for name, shape in parts.items():
+        _to_shape(shape, f"part {name!r}")
+    if len(parts) == 1:
+        (shape,) = parts.values()
+        return shape, {}, shape
+    ordered = {name: parts[name] for name in sorted(parts, key=lambda n: declared.index(n) if n in declared else 0)}
+    combined = cq.Compound.makeCompound(list(ordered.values()))
+    if step_source is None:
+        step_source = cq.Assembly(name="model")
+        for name, shape in ordered.items():
+            step_source.add(shape, name=name)
+    return combined, ordered, step_source
+
+
+def _export_stl(shape: cq.Shape, path: str, tolerance: float, angular: float) -> None:
+    if not shape.exportStl(path, tolerance, angular, False, False, True):
+        raise JobFailure(INVALID_GEOMETRY, "the shape could not be tessellated")
+
+
+def _export_step(source: Any, path: str) -> None:
+    if isinstance(source, cq.Assembly):
+        source.export(path, "STEP")
+    else:
+        source.exportStep(path)
+
+
+def _export_svg(shape: cq.Shape, path: str) -> None:
+    from cadquery.occ_impl.exporters.svg import getSVG
+
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(getSVG(shape, SVG_OPTIONS))
+
+
+def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], tolerance: float,
+                     angular: float, declared: list[str], outdir: str) -> dict:
+    """Run the model and write ``<stem>.stl`` (always) and ``<stem>.<fmt>`` per shape format into *outdir*."""
+    try:
+        source = files[MODEL_FILE].decode("utf-8")
+    except KeyError:
+        raise JobFailure(SCRIPT_ERROR, f"the design has no {MODEL_FILE}") from None
+    except UnicodeDecodeError:
+        raise JobFailure(SCRIPT_ERROR, f"{MODEL_FILE} is not UTF-8 text") from None
+    filename = MODEL_FILE
+    started = time.perf_counter()
+    build = load_build(source, filename)
+    try:
+        result = build(dict(params))
+    except JobFailure:
+        raise
+    except RecursionError as exc:
+        raise JobFailure(SCRIPT_ERROR, "build() recursed too deeply", _model_traceback(exc, filename)) from None
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt are the script's doing too
+        raise _classify(exc, filename, "build() failed") from None
+    try:
+        combined, parts, step_source = normalise(result, declared)
+    except JobFailure:
+        raise
+    except Exception as exc:
+        raise _classify(exc, filename, "reading build()'s result failed") from None
+    built = time.perf_counter()
+    targets: list[tuple[str | None, cq.Shape]] = [(name, shape) for name, shape in parts.items()]
+    targets.append((None, combined))
+    try:
+        for name, shape in targets:
+            stem = part_stem(name)
+            if name is not None or not parts:
+                # The whole model's mesh is the parts' meshes joined (by the host).
+                _export_stl(shape, f"{outdir}/{stem}.stl", tolerance, angular)
+            if "step" in formats:
+                _export_step(step_source if name is None else shape, f"{outdir}/{stem}.step")
+            if "svg" in formats:
+                _export_svg(shape, f"{outdir}/{stem}.svg")
+    except JobFailure:
+        raise
+    except MemoryError:
+        raise JobFailure(OUT_OF_MEMORY, "exporting ran out of memory") from None
+    except Exception as exc:
+        raise JobFailure(INVALID_GEOMETRY, f"exporting failed: {_exc_text(exc)}") from None
+    done = time.perf_counter()
+    return {"ok": True, "parts": list(parts), "build_seconds": round(built - started, 6),
+            "export_seconds": round(done - built, 6)}
+
+
+def failure(exc: BaseException) -> dict:
+    if isinstance(exc, JobFailure):
+        return {"ok": False, "category": exc.category, "message": exc.message, "traceback": exc.tb}
+    if isinstance(exc, MemoryError):
+        return {"ok": False, "category": OUT_OF_MEMORY, "message": "the worker ran out of memory", "traceback": []}
+    return {"ok": False, "category": SCRIPT_ERROR, "message": _exc_text(exc), "traceback": []}
+
