@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 
 #: Bump when anything here changes what a render produces.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"  # 2: every file carries its provenance (renderers.provenance)
 _PACKAGES = {"cadquery": "cadquery", "ocp": "cadquery-ocp", "trimesh": "trimesh", "numpy": "numpy"}
 
 
@@ -31,7 +31,14 @@ def renderer_versions() -> dict[str, str]:
     return found
 
 
-def cache_key(content_hash: str, canonical_params: str, fmt: str, quality: str, part: str | None) -> str:
+def cache_key(content_hash: str, canonical_params: str, fmt: str, quality: str, part: str | None,
+              base_url: str = "") -> str:
+    """The key of one artifact.
+
+    :param base_url: the public address embedded in the file's provenance (its
+        attribution link), so a deployment that moves gets fresh files.
+    """
     material = json.dumps({"design": content_hash, "params": canonical_params, "format": fmt, "quality": quality,
-                           "part": part, "renderer": renderer_versions()}, sort_keys=True, separators=(",", ":"))
+                           "part": part, "renderer": renderer_versions(), "base_url": base_url},
+                          sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()

@@ -18,13 +18,15 @@ from opendesign.catalogue.queries import get_version
 from opendesign.config import Settings
 from opendesign.db import Database
 from opendesign.models import DesignVersion
-from opendesign.parameters import ParameterError, canonical_json, canonicalise
+from opendesign.parameters import ParameterError, canonical_json, canonicalise, defaults
 
 from . import meshes
 from .cache import ArtifactMeta, ArtifactStore, FileArtifactStore, StoredArtifact
 from .errors import INVALID_PARAMS, SANDBOX_FAILURE, SCRIPT_ERROR, RenderError
 from .formats import DEFAULT_QUALITY, FORMATS, Quality, get_format, get_quality
 from .keys import cache_key
+from .provenance import embed as embed_provenance
+from .provenance import for_design
 from .pool import RenderJob, RenderOutput, RenderPool, get_pool
 from .sandbox.names import part_stem
 
@@ -55,6 +57,10 @@ class DesignSnapshot:
     parts: tuple[str, ...]
     #: The files ``build()`` may read; None until a render needs them (see :func:`with_files`).
     files: Mapping[str, bytes] | None = field(default=None, repr=False)
+    #: What every produced file says about where it comes from (see renderers.provenance).
+    license: str = ""
+    title: str = ""
+    authors: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -67,7 +73,8 @@ class DesignSnapshot:
                    specs=tuple(ParamSpec(p.name, p.type, p.default, p.min, p.max, p.step, p.choices)
                                for p in version.parameters),
                    parts=tuple(p.name for p in version.parts),
-                   files=_build_files(version) if files else None)
+                   files=_build_files(version) if files else None,
+                   license=version.license, title=version.title, authors=tuple(a.name for a in version.authors))
 
 
 def _build_files(version: DesignVersion) -> dict[str, bytes]:
@@ -162,9 +169,21 @@ def canonical_parameters(snap: DesignSnapshot, params: Mapping[str, Any] | None)
         raise RenderError(INVALID_PARAMS, str(exc), fields=exc.errors, ref=snap.ref) from None
 
 
+def _provenance(snap: DesignSnapshot, canonical: Mapping[str, Any], part: str | None, base_url: str):
+    # Custom parameters are recorded; the defaults are not, so a default file is
+    # the same whichever way its parameters were spelled.
+    custom = dict(canonical) != defaults(snap.specs)
+    return for_design(snap.slug, snap.version, snap.license, title=snap.title, authors=snap.authors,
+                      base_url=base_url, part=part, parameters=dict(canonical) if custom else None)
+
+
 def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[str], quality: Quality,
-            pool: RenderPool, *, max_triangles: int) -> tuple[list[Produced], RenderOutput]:
-    """Render without the cache: run the job, check the meshes, write every format."""
+            pool: RenderPool, *, max_triangles: int, base_url: str = "") -> tuple[list[Produced], RenderOutput]:
+    """Render without the cache: run the job, check the meshes, write every format.
+
+    Every file carries its provenance (slug, version, license, authors, a link
+    to the attribution chain), so a mesh that leaves the catalogue keeps its license.
+    """
     if snap.files is None:
         raise ValueError("produce() needs a snapshot with its files (see with_files)")
     job = RenderJob(files=snap.files, params=dict(canonical),
@@ -203,6 +222,7 @@ def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[st
                 if name not in out.files:
                     raise RenderError(SANDBOX_FAILURE, f"the render returned no {name}")
                 data = spec.export(out.files[name], label)
+            data = embed_provenance(data, fmt, _provenance(snap, canonical, part, base_url))
             stats = whole_stats if part is None else part_meshes[part].stats
             produced.append(Produced(fmt, part, data, stats, parts if part is None else ()))
     return produced, out
@@ -211,12 +231,13 @@ def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[st
 class _Request:
     """The keys and look-ups of one render() call."""
 
-    def __init__(self, snap: DesignSnapshot, canonical: dict, quality: str, store: ArtifactStore):
+    def __init__(self, snap: DesignSnapshot, canonical: dict, quality: str, store: ArtifactStore, base_url: str):
         self.snap, self.canonical, self.quality, self.store = snap, canonical, quality, store
+        self.base_url = base_url
         self.params_json = canonical_json(canonical)
 
     def key(self, fmt: str, part: str | None) -> str:
-        return cache_key(self.snap.content_hash, self.params_json, fmt, self.quality, part)
+        return cache_key(self.snap.content_hash, self.params_json, fmt, self.quality, part, self.base_url)
 
     def info(self, entry: StoredArtifact, seconds: float, hit: bool) -> ArtifactInfo:
         m = entry.meta
@@ -277,7 +298,7 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
         fmts = _formats(formats)
         q = get_quality(quality)
         store = store or FileArtifactStore(db, settings)
-        request = _Request(snap, canonical, q.name, store)
+        request = _Request(snap, canonical, q.name, store, settings.base_url)
         results: dict[str, list[ArtifactInfo]] = {}
         for fmt in fmts:
             hit = request.lookup(fmt)
@@ -296,7 +317,8 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
                     snap = with_files(db, snap)
                     request.snap = snap
                     produced, _ = produce(snap, canonical, missing, q, pool or get_pool(settings),
-                                          max_triangles=settings.render_max_triangles)
+                                          max_triangles=settings.render_max_triangles,
+                                          base_url=settings.base_url)
                     results.update(request.store_all(produced, time.perf_counter() - started))
                     store.evict(protect=[info.key for infos in results.values() for info in infos])
     except RenderError as exc:

@@ -127,3 +127,21 @@ def test_doctor(cli):
     text = cli("doctor", "--no-probe").output
     for word in ("cadquery", "OCP", "bwrap", "sandbox", "pool size", "limits", "cache"):
         assert word in text
+
+
+def test_rendered_files_carry_their_provenance(cli, tmp_path):
+    """A single download from the catalogue says where it comes from, in every mesh and CAD format."""
+    from renderers.provenance import read_provenance
+
+    result = cli("render", "widget", "-p", "width=30", "-f", "stl", "-f", "3mf", "-f", "glb", "-f", "step",
+                 "--quality", "draft", "--json")
+    assert result.exit_code == 0, result.output
+    artifacts = json.loads(result.stdout)["artifacts"]
+    assert {a["format"] for a in artifacts} == {"stl", "3mf", "glb", "step"}
+    for artifact in artifacts:
+        prov = read_provenance(artifact["path"])
+        assert (prov["slug"], prov["version"], prov["license"]) == ("widget", "1.0.0", "CERN-OHL-S-2.0"), artifact
+        if artifact["format"] != "stl":  # the 80-byte STL header has room for slug@version and license only
+            assert prov["parameters"]["width"] == 30
+    default = json.loads(cli("render", "widget", "-f", "glb", "--quality", "draft", "--json").stdout)["artifacts"][0]
+    assert not read_provenance(default["path"]).get("parameters")
