@@ -4,9 +4,11 @@ Builds a throw-away catalogue of 10,000 synthetic designs (plus the seed
 commons, one of which is rendered so a cached STL can be downloaded), starts
 the production server (``opendesign serve``, waitress) on a free loopback
 port, and hits the home page, a search, design pages and a cached STL
-download. Every loop is bounded; only 127.0.0.1 is contacted.
+download. Every loop is bounded; only 127.0.0.1 is contacted. With
+``--rounds N`` each scenario is measured N times and the range is shown (the
+machine may be busy); the 1-minute load average is printed with each round.
 
-    .venv/bin/python benchmarks/web.py [--designs 10000] [--requests 400] [--clients 8]
+    .venv/bin/python benchmarks/web.py [--designs 10000] [--requests 400] [--clients 8] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -140,10 +143,18 @@ def main() -> None:
     parser.add_argument("--designs", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=400, help="requests per scenario")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=1, help="measure each scenario this many times")
+    parser.add_argument("--threads", type=int, default=None, help="waitress threads (default: serve's default)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-
     home = Path(tempfile.mkdtemp(prefix="opendesign-web-bench-"))
+    try:
+        run(args, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(args, home: Path) -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OPENDESIGN_")}, "OPENDESIGN_HOME": str(home)}
     os.environ.update(env)
     from opendesign.catalogue.importer import import_designs
@@ -168,22 +179,31 @@ def main() -> None:
     db.dispose()
 
     port = free_port()
-    server = subprocess.Popen([str(REPO / ".venv/bin/opendesign"), "serve", "--port", str(port), "--no-warm"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [str(REPO / ".venv/bin/opendesign"), "serve", "--port", str(port), "--no-warm"]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         t = time.perf_counter()
         wait_healthy(port)
         print(f"server up (index built) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         rnd = random.Random(11)
-        scenarios = {
-            "home": ["/"],
-            "search": [f"/search?q={a}+{b}" for a, b in (rnd.sample(WORDS, 2) for _ in range(50))],
-            "design page": [f"/designs/{s}" for s in rnd.sample(slugs, min(200, len(slugs)))],
-            "cached STL download": [stl],
-        }
-        for paths in scenarios.values():  # warm-up: caches, index searcher, templates
-            hammer(port, paths, min(40, len(paths) * 4), 2)
-        results = {name: hammer(port, paths, args.requests, args.clients) for name, paths in scenarios.items()}
+        unseen = rnd.sample(slugs, len(slugs))
+        rounds: list[dict] = []
+        for i in range(max(1, args.rounds)):
+            # Fresh design pages every round, so each round sees as many first views as the first did.
+            pages, unseen = unseen[:200], unseen[200:] or rnd.sample(slugs, len(slugs))
+            scenarios = {
+                "home": ["/"],
+                "search": [f"/search?q={a}+{b}" for a, b in (rnd.sample(WORDS, 2) for _ in range(50))],
+                "design page": [f"/designs/{s}" for s in pages],
+                "cached STL download": [stl],
+            }
+            for paths in scenarios.values():  # warm-up: index searcher, templates, a few pages
+                hammer(port, paths, min(40, len(paths) * 4), 2)
+            load = os.getloadavg()[0]
+            rounds.append({name: hammer(port, paths, args.requests, args.clients) for name, paths in scenarios.items()})
+            print(f"round {i + 1}: load average {load:.2f} -> {os.getloadavg()[0]:.2f}", file=sys.stderr)
     finally:
         server.terminate()
         try:
@@ -191,13 +211,21 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(rounds if len(rounds) > 1 else rounds[0], indent=2))
         return
     print(f"\n{args.designs} designs, {args.clients} concurrent clients, {args.requests} requests per scenario, "
-          "opendesign serve (waitress)\n")
-    print(f"{'scenario':<22}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}{'errors':>8}")
-    for name, r in results.items():
-        print(f"{name:<22}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['req_per_s']:>9.0f}{r['errors']:>8}")
+          f"opendesign serve (waitress), {len(rounds)} round(s): median [min-max]\n")
+    print(f"{'scenario':<22}{'p50 ms':>20}{'p95 ms':>20}{'req/s':>18}{'errors':>8}")
+    for name in rounds[0]:
+        cells = [_spread([r[name][k] for r in rounds], fmt) for k, fmt in
+                 (("p50_ms", ".1f"), ("p95_ms", ".1f"), ("req_per_s", ".0f"))]
+        errors = sum(r[name]["errors"] for r in rounds)
+        print(f"{name:<22}{cells[0]:>20}{cells[1]:>20}{cells[2]:>18}{errors:>8}")
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    mid = format(statistics.median(values), fmt)
+    return mid if len(values) == 1 else f"{mid} [{min(values):{fmt}}-{max(values):{fmt}}]"
 
 
 if __name__ == "__main__":

@@ -102,4 +102,5 @@ def create_app(test_config: dict | None = None) -> Flask:
         for blueprint in module.blueprints:
             app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
+    files.init_app(app)
     return app

@@ -2,8 +2,9 @@
 
 Queries return plain card data; the home page's figures are cached for a few
 seconds per process and dropped whenever a catalogue change commits (the
-change events of :mod:`opendesign.events`), so a busy home page costs a dict
-look-up.
+change events of :mod:`opendesign.events`, through :func:`web.db.on_change`),
+so a busy home page costs a dict look-up. A value read in a transaction that
+may predate a change is not stored.
 """
 
 from __future__ import annotations
@@ -15,32 +16,33 @@ from typing import Any
 from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from opendesign import events
 from opendesign.manifests import CATEGORIES
 from opendesign.models import Design, DesignVersion, Lineage, Production
 
+from . import db as webdb
+
 HOME_TTL = 10.0
 _lock = threading.Lock()
-_cache: dict[str, tuple[float, Any]] = {}
+_cache: dict[Any, tuple[float, Any]] = {}
 
 
-def _invalidate(_change, _maker) -> None:
+@webdb.on_change
+def _invalidate() -> None:
     with _lock:
         _cache.clear()
 
 
-events.subscribe(_invalidate)
-
-
-def cached(key: str, compute, ttl: float = HOME_TTL):
+def cached(key, compute, ttl: float = HOME_TTL):
     now = time.monotonic()
     with _lock:
         hit = _cache.get(key)
     if hit and now - hit[0] < ttl:
         return hit[1]
+    generation = webdb.session_generation()
     value = compute()
-    with _lock:
-        _cache[key] = (now, value)
+    if generation == webdb.generation():
+        with _lock:
+            _cache[key] = (now, value)
     return value
 
 
@@ -93,7 +95,7 @@ def _cards_by_design(session: Session, rows, label: str) -> list[dict[str, Any]]
 
 
 def home_data(session: Session) -> dict[str, Any]:
-    return cached("home", lambda: {
+    return cached(("home", webdb.database().url), lambda: {
         "categories": category_counts(session),
         "newest": newest(session),
         "most_produced": most_produced(session),

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app, url_for
-from sqlalchemy import exists, or_, select
+from flask import url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from opendesign.catalogue.refs import version_key
 from opendesign.errors import NotFound
-from opendesign.models import Design, DesignVersion, Lineage
+from opendesign.models import Design, DesignVersion
 
-from . import licensing
+from . import pagecache
 from .adapters import commons, render_service
 from .adapters.render import RenderSet
-from .lineage_svg import render_family
 
 DOWNLOAD_FORMATS = ("stl", "3mf", "step", "glb")
-_VERSION_LOADS = (selectinload(DesignVersion.authors), selectinload(DesignVersion.tags),
-                  selectinload(DesignVersion.parameters), selectinload(DesignVersion.parts),
-                  selectinload(DesignVersion.bom_items))
-
-
-def _has_lineage(session: Session, design: Design) -> bool:
-    ids = [v.id for v in design.versions]
-    return bool(session.scalar(select(exists().where(or_(Lineage.child_id.in_(ids), Lineage.parent_id.in_(ids))))))
-
-
-@lru_cache(maxsize=4096)
-def _fork_allowance(license_expression: str, ref: str, slug: str, version: str) -> tuple[bool, list[str], str]:
-    # Depends only on the parent's license (and names it in the reason): the same for every request.
-    from types import SimpleNamespace
-
-    fake = SimpleNamespace(design=SimpleNamespace(slug=slug), version=version, license=license_expression, ref=ref)
-    return commons.allowed_fork_licenses(fake)
 
 
 def find_version(session: Session, slug: str, version: str | None) -> DesignVersion:
@@ -47,7 +29,8 @@ def find_version(session: Session, slug: str, version: str | None) -> DesignVers
     for v in design.versions:
         if (wanted is not None and v.id == wanted) or (version is not None and v.version == version):
             # Everything the page shows of this version, in one round trip per relationship.
-            return session.scalar(select(DesignVersion).where(DesignVersion.id == v.id).options(*_VERSION_LOADS))
+            return session.scalar(
+                select(DesignVersion).where(DesignVersion.id == v.id).options(*pagecache.VERSION_LOADS))
     if version is None:
         raise NotFound(f"design {slug!r} has no published version")
     known = ", ".join(sorted((v.version for v in design.versions), key=version_key))
@@ -78,24 +61,18 @@ def download_rows(version: DesignVersion, renders: RenderSet, query: dict[str, s
     return rows
 
 
-def design_context(session: Session, version: DesignVersion, values: dict[str, Any], custom: bool,
+def design_context(session: Session, facts: pagecache.DesignFacts, version, values: dict[str, Any], custom: bool,
                    renders: RenderSet, param_errors: dict[str, list[str]]) -> dict[str, Any]:
-    design = version.design
-    settings = current_app.config["SETTINGS"]
+    """Everything the design page shows: *version* is a :func:`pagecache.version_view`."""
+    design = SimpleNamespace(id=facts.id, slug=facts.slug, owner=facts.owner, latest_version_id=facts.latest_version_id)
     query = {k: _query_value(v) for k, v in values.items()} if custom else {}
-    versions = sorted(design.versions, key=lambda v: version_key(v.version), reverse=True)
-    family = commons.family(session, design.slug) if _has_lineage(session, design) else None
-    lineage_svg = render_family(family, version.id, version_url) if family and family.edges else None
-    chain = commons.attribution(session, version, settings.base_url) if family else [
-        _self_attribution(version, settings.base_url)]
-    fork_ok, fork_licenses, fork_reason = _fork_allowance(version.license, version.ref, design.slug, version.version)
-    reciprocity = commons.design_reciprocity(session, design.slug)
+    reciprocity = facts.reciprocity
     return {
         "version": version,
         "design": design,
-        "is_latest": design.latest_version_id == version.id,
-        "versions": versions,
-        "licenses": licensing.badges(version.license),
+        "is_latest": facts.latest_version_id == version.id,
+        "versions": facts.versions,
+        "licenses": version.licenses,
         "values": values,
         "custom": custom,
         "query": query,
@@ -107,21 +84,12 @@ def design_context(session: Session, version: DesignVersion, values: dict[str, A
                              **query),
         "drawing_url": url_for("designs.download", slug=design.slug, version=version.version, name="model.svg",
                                **query),
-        "lineage_svg": lineage_svg,
-        "family": family,
-        "attribution": chain,
-        "attribution_text": commons.attribution_text(chain),
-        "productions": commons.productions_of_design(session, design),
+        **pagecache.lineage_and_attribution(session, facts, version, version_url),
+        "productions": facts.productions,
         "reciprocity": reciprocity,
         "contribution_totals": commons.format_totals(reciprocity["contributions"]),
-        "fork": {"possible": fork_ok, "licenses": fork_licenses, "reason": fork_reason},
+        "fork": version.fork,
     }
-
-
-def _self_attribution(version: DesignVersion, base_url: str) -> dict[str, Any]:
-    from opendesign.commons.attribution import entry
-
-    return entry(version, base_url, 0)
 
 
 def _query_value(value: Any) -> str:

@@ -20,11 +20,12 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from opendesign.errors import OpenDesignError
 from opendesign.models import Artifact, Design, DesignVersion
@@ -83,11 +84,28 @@ class NullRenderer:
     def locate(self, session, sha256: str, fmt: str) -> tuple[Path, str] | None:
         return None
 
+    def known(self, sha256: str, fmt: str) -> tuple[Path, str, tuple[int, int]] | None:
+        return None
+
     def job(self, job_id: str) -> dict | None:
         return None
 
     def warm(self) -> None:
         pass
+
+
+_CACHED_ARTIFACTS = (select(Artifact.cache_key, Artifact.sha256, Artifact.size, Artifact.triangles)
+                     .where(Artifact.cache_key.in_(bindparam("keys", expanding=True))))
+
+
+@lru_cache(maxsize=4096)
+def _cache_keys(content_hash: str, params_json: str, formats: tuple[str, ...], quality: str,
+                parts: tuple[str | None, ...], base_url: str) -> dict[str, tuple[str, str | None]]:
+    """cache key -> (format, part) of every file of one parameter set (a page view asks again and again)."""
+    from renderers.keys import cache_key
+
+    return {cache_key(content_hash, params_json, fmt, quality, part, base_url): (fmt, part)
+            for fmt in formats for part in parts}
 
 
 def _render_status(exc: BaseException) -> int:
@@ -113,6 +131,8 @@ class WebRenderer:
         self._jobs: OrderedDict[str, Future] = OrderedDict()
         self._jobs_lock = threading.Lock()
         self._verified: dict[str, tuple[int, int]] = {}
+        # (sha256, format) -> (path, download filename, (size, mtime_ns)) of files located and verified before.
+        self._located: dict[tuple[str, str], tuple[Path, str, tuple[int, int]]] = {}
 
     # -- helpers ----------------------------------------------------------------------------
     @staticmethod
@@ -165,17 +185,15 @@ class WebRenderer:
     def cached(self, session, version: DesignVersion, params: dict[str, Any], formats, quality="normal") -> RenderSet:
         """What the cache already holds for these parameters: one query, nothing rendered."""
         from opendesign.parameters import ParameterError, canonical_json, canonicalise
-        from renderers.keys import cache_key
 
         try:
             canonical = canonicalise(version.parameters, params)
         except ParameterError:
             return RenderSet()
-        params_json = canonical_json(canonical)
-        parts = [None] + [p.name for p in version.parts]
-        keys = {cache_key(version.content_hash, params_json, fmt, quality, part): (fmt, part)
-                for fmt in formats for part in parts}
-        rows = session.scalars(select(Artifact).where(Artifact.cache_key.in_(list(keys))))
+        parts = (None, *(p.name for p in version.parts))
+        keys = _cache_keys(version.content_hash, canonical_json(canonical), tuple(formats), quality, parts,
+                           self.settings.base_url)
+        rows = session.execute(_CACHED_ARTIFACTS, {"keys": list(keys)})
         files = []
         for row in rows:
             fmt, part = keys[row.cache_key]
@@ -186,8 +204,28 @@ class WebRenderer:
         return RenderSet(files=files)
 
     # -- serving ----------------------------------------------------------------------------
+    def known(self, sha256: str, fmt: str) -> tuple[Path, str, tuple[int, int]] | None:
+        """(path, download filename, (size, mtime_ns)) of a file this process located and verified before.
+
+        No query and no hashing: the caller must check that the file it opens still has that
+        (size, mtime_ns), and go through :meth:`locate` when it does not.
+        """
+        return self._located.get((sha256, fmt))
+
+    def forget(self, sha256: str, fmt: str) -> None:
+        self._located.pop((sha256, fmt), None)
+
     def locate(self, session, sha256: str, fmt: str) -> tuple[Path, str] | None:
         """(path, download filename) of the cached file with these bytes, or None."""
+        hit = self._located.get((sha256, fmt))
+        if hit is not None:
+            try:
+                st = os.stat(hit[0], follow_symlinks=False)
+            except OSError:
+                st = None
+            if st is not None and (st.st_size, st.st_mtime_ns) == hit[2]:
+                return hit[0], hit[1]
+            self.forget(sha256, fmt)
         row = session.execute(
             select(Artifact.cache_key, Artifact.size, Artifact.part, Design.slug, DesignVersion.version)
             .join(DesignVersion, DesignVersion.id == Artifact.version_id)
@@ -212,7 +250,11 @@ class WebRenderer:
                 self._verified.clear()
             self._verified[row.cache_key] = stamp
         ext = self.registry[fmt].extension if fmt in self.registry else fmt
-        return path, f"{row.slug}-{row.version}{'-' + row.part if row.part else ''}.{ext}"
+        filename = f"{row.slug}-{row.version}{'-' + row.part if row.part else ''}.{ext}"
+        if len(self._located) > 100_000:
+            self._located.clear()
+        self._located[(sha256, fmt)] = (path, filename, stamp)
+        return path, filename
 
     def warm(self) -> None:
         """Start the sandboxed zygote now, so the first render does not pay for importing CadQuery."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import Flask
@@ -18,6 +20,10 @@ FACETS = {"category": "Category", "family": "License family", "license": "Licens
 #: Query-string names of the facets (``/search?category=..&license=..``).
 FILTER_ARGS = tuple(FACETS)
 MAX_PAGE = 500
+#: Results are cached per query; dropped when the index changes in this process, and kept
+#: at most this many seconds so changes indexed by another process (the CLI) show too.
+RESULTS_TTL = 10.0
+MAX_CACHED = 1024
 
 
 @dataclass
@@ -32,16 +38,52 @@ class SearchPage:
 
 
 class WebSearch:
-    """The deployment's index, installed so catalogue commits keep it in sync."""
+    """The deployment's index, installed so catalogue commits keep it in sync.
+
+    Repeated searches (the popular queries, the facet links of a result page)
+    are answered from a small cache of results. It is dropped after every
+    catalogue change that commits in this process: the subscriber is added
+    after the index's own, so it runs once the index has been updated, and a
+    search that was running meanwhile does not store its (older) results.
+    """
 
     def __init__(self, settings: Settings):
-        from opendesign import search
+        from opendesign import events, search
 
         self._search = search
+        self._events = events
         self.settings = settings
         self.index = search.install(settings)
         self._ensured = False
         self._lock = threading.Lock()
+        self._results: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
+        self._results_lock = threading.Lock()
+        self._generation = 0
+        events.subscribe(self._index_changed)
+
+    def _index_changed(self, _change, _maker) -> None:
+        with self._results_lock:
+            self._generation += 1
+            self._results.clear()
+
+    def _cached_search(self, request) -> object:
+        key = (request.text, tuple(sorted(request.filters.items())), request.sort, request.limit, request.offset,
+               request.highlight, request.facets, request.suggest)
+        now = time.monotonic()
+        with self._results_lock:
+            hit = self._results.get(key)
+            if hit is not None and now - hit[0] < RESULTS_TTL:
+                self._results.move_to_end(key)
+                return hit[1]
+            generation = self._generation
+        results = self.index.search(request)
+        if not getattr(results, "timed_out", False):  # a cut-short search is worth retrying
+            with self._results_lock:
+                if generation == self._generation:
+                    self._results[key] = (now, results)
+                    while len(self._results) > MAX_CACHED:
+                        self._results.popitem(last=False)
+        return results
 
     def ensure(self, session_factory) -> None:
         # Built once from the catalogue if it was never built (make serve builds it up front).
@@ -65,9 +107,10 @@ class WebSearch:
         request = self._search.SearchQuery(
             text=text, filters={k: tuple(v) for k, v in filters.items() if v}, sort=sort, limit=per_page,
             offset=(page - 1) * per_page, facets=True, highlight=highlight, suggest=True)
-        return SearchPage(self.index.search(request), page, per_page)
+        return SearchPage(self._cached_search(request), page, per_page)
 
     def close(self) -> None:
+        self._events.unsubscribe(self._index_changed)
         self._search.uninstall(self.settings)
         self.index.close()
 

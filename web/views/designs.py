@@ -10,6 +10,7 @@ from opendesign.accounts import audit
 from opendesign.errors import LicenseConflict, ManifestError, OpenDesignError, VersionConflict
 from opendesign.publish import PublishConflict, UnsafeArchive, UploadLimits, fork_version, publish_archive
 
+from .. import pagecache
 from ..adapters import render_service
 from ..adapters.render import FORMATS, QUALITIES, RenderSet
 from ..auth import current_user, login_required
@@ -28,7 +29,9 @@ _DOWNLOAD_RE = re.compile(r"^(?P<part>[a-z_][a-z0-9_]{0,63})\.(?P<fmt>[a-z0-9]{2
 
 def _page(slug: str, version: str | None):
     db = get_session()
-    v = find_version(db, slug, version)
+    facts = pagecache.design_facts(db, slug)
+    row = facts.find(version)
+    v = pagecache.version_view(db, slug, row.id, row.content_hash)
     errors: dict[str, list[str]] = {}
     try:
         values, custom = parse_params(v.parameters, request.args)
@@ -41,13 +44,13 @@ def _page(slug: str, version: str | None):
         if custom:
             # A submitted parameter set: render its files now so the page can list them.
             try:
-                renders = renderer.render(db, v, values, ("glb", "stl"), quality="normal",
-                                          wait=current_app.config["RENDER_WAIT_SECONDS"])
+                renders = renderer.render(db, find_version(db, slug, row.version), values, ("glb", "stl"),
+                                          quality="normal", wait=current_app.config["RENDER_WAIT_SECONDS"])
             except OpenDesignError as exc:
                 renders = RenderSet(error=str(exc))
         else:
             renders = renderer.cached(db, v, values, ("glb", "stl", "3mf", "step", "svg"))
-    context = design_context(db, v, values, custom and not errors, renders, errors)
+    context = design_context(db, facts, v, values, custom and not errors, renders, errors)
     return render_template("designs/design.html", **context), 422 if errors else 200
 
 
