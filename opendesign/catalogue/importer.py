@@ -40,7 +40,11 @@ class ImportResult:
 
 @dataclass
 class ImportReport:
+    """What one import run did; shared by the design and the maker imports."""
+
     results: list[ImportResult] = field(default_factory=list)
+    #: Name of the per-item list in :meth:`as_dict`: ``designs`` or ``makers``.
+    kind: str = "designs"
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -56,8 +60,8 @@ class ImportReport:
             UNCHANGED: self.count(UNCHANGED),
             INVALID: self.count(INVALID),
             "errors": [{"path": r.path, "slug": r.slug, "errors": r.errors} for r in self.results if r.errors],
-            "designs": [{"path": r.path, "slug": r.slug, "version": r.version, "status": r.status}
-                        for r in self.results],
+            self.kind: [{"path": r.path, "slug": r.slug, "status": r.status,
+                         **({"version": r.version} if self.kind == "designs" else {})} for r in self.results],
         }
 
 

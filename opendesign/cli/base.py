@@ -69,3 +69,22 @@ def emit_json(data) -> None:
 
 def json_option(fn):
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(fn)
+
+
+def report_validation(results: list[dict], as_json: bool, label) -> None:
+    """Print ``validate`` results (dicts with path, valid, errors) and exit 1 if any is invalid.
+
+    :param label: how to name a valid entry, e.g. ``lambda r: f"{r['slug']}@{r['version']}"``.
+    """
+    if as_json:
+        emit_json(results)
+    else:
+        for r in results:
+            if r["valid"]:
+                click.secho(f"ok       {label(r)}", fg="green")
+            else:
+                click.secho(f"invalid  {r['path']}", fg="red")
+                for err in r["errors"]:
+                    click.echo(f"  {err}")
+    if not all(r["valid"] for r in results):
+        sys.exit(1)

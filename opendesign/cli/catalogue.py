@@ -10,7 +10,7 @@ from ..catalogue import queries, removal
 from ..catalogue.importer import CREATED, INVALID, UNCHANGED, UPDATED, discover, import_designs
 from ..errors import ManifestError
 from ..manifests import load_design_folder
-from .base import AppContext, emit_json, json_option, main, pass_app
+from .base import AppContext, emit_json, json_option, main, pass_app, report_validation
 
 _STATUS_COLOURS = {CREATED: "green", UPDATED: "cyan", UNCHANGED: None, INVALID: "red"}
 
@@ -66,18 +66,7 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
                             "content_hash": folder.content_hash, "errors": []})
         except ManifestError as exc:
             results.append({"path": display, "valid": False, "errors": [str(e) for e in exc.errors]})
-    if as_json:
-        emit_json(results)
-    else:
-        for r in results:
-            if r["valid"]:
-                click.secho(f"ok       {r['slug']}@{r['version']}", fg="green")
-            else:
-                click.secho(f"invalid  {r['path']}", fg="red")
-                for err in r["errors"]:
-                    click.echo(f"  {err}")
-    if not all(r["valid"] for r in results):
-        sys.exit(1)
+    report_validation(results, as_json, lambda r: f"{r['slug']}@{r['version']}")
 
 
 @main.command("list")

@@ -11,7 +11,7 @@ from ..commons.makers import queries
 from ..commons.makers.loader import discover, load_maker_file, resolve
 from ..errors import ManifestError
 from ..commons.reciprocity import format_totals
-from .base import AppContext, emit_json, json_option, main, pass_app
+from .base import AppContext, emit_json, json_option, main, pass_app, report_validation
 
 _VERDICT_COLOURS = {"compliant": "green", "needs-action": "yellow", "needs-review": "cyan", "violation": "red"}
 
@@ -129,15 +129,4 @@ def validate(app: AppContext, paths: tuple[str, ...], as_json: bool) -> None:
             except ManifestError as exc:
                 results.append({"path": str(path), "valid": False, "errors": [str(e) for e in exc.errors]})
         session.rollback()
-    if as_json:
-        emit_json(results)
-    else:
-        for r in results:
-            if r["valid"]:
-                click.secho(f"ok       {r['slug']}", fg="green")
-            else:
-                click.secho(f"invalid  {r['path']}", fg="red")
-                for err in r["errors"]:
-                    click.echo(f"  {err}")
-    if not all(r["valid"] for r in results):
-        sys.exit(1)
+    report_validation(results, as_json, lambda r: r['slug'])

@@ -6,7 +6,7 @@ the catalogue, :mod:`.importer` writes it, :mod:`.queries` reads it back (import
 explicitly: it builds on :mod:`..reciprocity`, which builds on :mod:`.schema`).
 """
 
-from .importer import MakerReport, MakerResult, import_maker, import_makers, makers_dirs
+from .importer import import_maker, import_makers, makers_dirs
 from .loader import MakerSource, load_maker_file
 from .schema import CONTRIBUTION_KINDS, LEGAL_FORMS, MakerFile
 
@@ -14,8 +14,6 @@ __all__ = [
     "CONTRIBUTION_KINDS",
     "LEGAL_FORMS",
     "MakerFile",
-    "MakerReport",
-    "MakerResult",
     "MakerSource",
     "import_maker",
     "import_makers",

@@ -13,14 +13,13 @@ missing file.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ...catalogue.importer import CREATED, INVALID, UNCHANGED, UPDATED
+from ...catalogue.importer import CREATED, INVALID, UNCHANGED, UPDATED, ImportReport, ImportResult
 from ...db import Database
 from ...errors import FieldError, ManifestError
 from ...models import Contribution, Maker, Production
@@ -29,34 +28,8 @@ from .loader import MakerSource, discover, load_maker_file, resolve
 from .schema import contribution_amount
 
 
-@dataclass
-class MakerResult:
-    path: str
-    status: str
-    slug: str | None = None
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class MakerReport:
-    results: list[MakerResult] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def ok(self) -> bool:
-        return self.count(INVALID) == 0
-
-    def as_dict(self) -> dict:
-        return {
-            CREATED: self.count(CREATED),
-            UPDATED: self.count(UPDATED),
-            UNCHANGED: self.count(UNCHANGED),
-            INVALID: self.count(INVALID),
-            "errors": [{"path": r.path, "slug": r.slug, "errors": r.errors} for r in self.results if r.errors],
-            "makers": [{"path": r.path, "slug": r.slug, "status": r.status} for r in self.results],
-        }
+def _result(path: str, status: str, slug: str | None = None, errors: list[str] | None = None) -> ImportResult:
+    return ImportResult(path, status, slug=slug, errors=errors or [])
 
 
 def import_maker(session: Session, source: MakerSource) -> str:
@@ -101,12 +74,12 @@ def import_maker(session: Session, source: MakerSource) -> str:
 
 
 def import_makers(db: Database, paths: Iterable[str | Path],
-                  progress: Callable[[MakerResult], None] | None = None) -> MakerReport:
+                  progress: Callable[[ImportResult], None] | None = None) -> ImportReport:
     """Validate and import every maker file under *paths* (folders or files)."""
-    report = MakerReport()
+    report = ImportReport(kind="makers")
     seen: dict[str, str] = {}
 
-    def record(result: MakerResult) -> None:
+    def record(result: ImportResult) -> None:
         report.results.append(result)
         if progress:
             progress(result)
@@ -116,10 +89,10 @@ def import_makers(db: Database, paths: Iterable[str | Path],
         try:
             source = load_maker_file(path, display)
         except ManifestError as exc:
-            record(MakerResult(display, INVALID, path.stem, [str(e) for e in exc.errors]))
+            record(_result(display, INVALID, path.stem, [str(e) for e in exc.errors]))
             continue
         if source.slug in seen:
-            record(MakerResult(display, INVALID, source.slug, [
+            record(_result(display, INVALID, source.slug, [
                 str(FieldError(display, "slug", f"{source.slug!r} is also the slug of {seen[source.slug]}"))]))
             continue
         seen[source.slug] = display
@@ -127,12 +100,12 @@ def import_makers(db: Database, paths: Iterable[str | Path],
             with db.session() as session:
                 status = import_maker(session, source)
         except ManifestError as exc:
-            record(MakerResult(display, INVALID, source.slug, [str(e) for e in exc.errors]))
+            record(_result(display, INVALID, source.slug, [str(e) for e in exc.errors]))
         except IntegrityError:
-            record(MakerResult(display, INVALID, source.slug, [
+            record(_result(display, INVALID, source.slug, [
                 f"{display}: maker {source.slug!r} was written concurrently by another import; run the import again"]))
         else:
-            record(MakerResult(display, status, source.slug))
+            record(_result(display, status, source.slug))
     return report
 
 
