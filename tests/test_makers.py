@@ -272,3 +272,23 @@ def test_makers_validate(runner, make_design, make_maker):
     assert bad[0]["errors"] == [f"{make_maker.folder / 'bad-one.toml'}: productions[0].design: "
                                 "no design 'ghost' in the catalogue"]
     assert json.loads(runner.invoke(main, ["makers", "list", "--json"]).output) == []  # nothing was written
+
+
+def test_a_file_never_overwrites_a_maker_managed_on_the_web(catalogue, make_maker):
+    from opendesign.models import User
+
+    make_maker()
+    assert import_makers(catalogue, [make_maker.folder]).ok
+    with catalogue.session() as s:
+        owner = User(username="coop", email="coop@example.org", password_hash="x")
+        s.add(owner)
+        s.flush()
+        s.scalar(select(Maker)).owner_id = owner.id
+    make_maker(name="Someone Else Entirely")
+    report = import_makers(catalogue, [make_maker.folder])
+    (result,) = report.results
+    assert result.status == "invalid"
+    assert result.errors[0].endswith("example-coop.toml: slug: maker 'example-coop' is managed by its owner's "
+                                     "account on the web; a maker file cannot replace it (rename or remove the file)")
+    with catalogue.session() as s:
+        assert s.scalar(select(Maker.name)) == "Example Fabrication Cooperative"

@@ -40,6 +40,12 @@ def import_maker(session: Session, source: MakerSource) -> str:
     resolved = resolve(session, source)
     spec = source.spec
     maker = session.scalar(select(Maker).where(Maker.slug == spec.slug))
+    if maker is not None and maker.owner_id is not None:
+        # A maker registered on the web is managed by its owner; a file must
+        # never overwrite what they claimed.
+        raise ManifestError([FieldError(source.display, "slug",
+                                        f"maker {spec.slug!r} is managed by its owner's account on the web; "
+                                        "a maker file cannot replace it (rename or remove the file)")])
     if maker is not None and maker.source_hash == source.source_hash:
         for production in maker.productions:
             compliance.refresh(production)
