@@ -8,7 +8,14 @@ download. Every loop is bounded; only 127.0.0.1 is contacted. With
 ``--rounds N`` each scenario is measured N times and the range is shown (the
 machine may be busy); the 1-minute load average is printed with each round.
 
+Two search scenarios: ``search`` draws from 50 queries per round, so most
+requests repeat a query (the popular-queries case the result cache serves);
+``search-new`` sends a query no earlier request of the run has sent (distinct
+word sets drawn deterministically from the catalogue's vocabulary), so every
+request runs the engine and renders the page.
+
     .venv/bin/python benchmarks/web.py [--designs 10000] [--requests 400] [--clients 8] [--rounds 3]
+                                       [--scenarios search,search-new]
 """
 
 from __future__ import annotations
@@ -83,6 +90,27 @@ def select_latest():
     return select(DesignVersion.id).where(DesignVersion.design_id == Design.id).scalar_subquery()
 
 
+class NewQueries:
+    """Queries never sent before in this run: distinct sets of 2-3 vocabulary words, in a seeded order."""
+
+    def __init__(self, seed: int = 13):
+        self._rnd = random.Random(seed)
+        self._seen: set[frozenset[str]] = set()
+
+    def take(self, n: int) -> list[str]:
+        out: list[str] = []
+        while len(out) < n:  # 435 pairs + 4060 triples: far more than a run asks for
+            words = self._rnd.sample(WORDS, self._rnd.choice((2, 2, 3)))
+            if frozenset(words) in self._seen:
+                continue
+            self._seen.add(frozenset(words))
+            out.append("/search?q=" + "+".join(words))
+        return out
+
+
+SCENARIOS = ("home", "search", "search-new", "design page", "cached STL download")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -145,8 +173,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1, help="measure each scenario this many times")
     parser.add_argument("--threads", type=int, default=None, help="waitress threads (default: serve's default)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated subset of: {', '.join(SCENARIOS)}")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     home = Path(tempfile.mkdtemp(prefix="opendesign-web-bench-"))
     try:
         run(args, home)
@@ -189,6 +223,7 @@ def run(args, home: Path) -> None:
         print(f"server up (index built) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         rnd = random.Random(11)
         unseen = rnd.sample(slugs, len(slugs))
+        new_queries = NewQueries()
         rounds: list[dict] = []
         for i in range(max(1, args.rounds)):
             # Fresh design pages every round, so each round sees as many first views as the first did.
@@ -196,10 +231,14 @@ def run(args, home: Path) -> None:
             scenarios = {
                 "home": ["/"],
                 "search": [f"/search?q={a}+{b}" for a, b in (rnd.sample(WORDS, 2) for _ in range(50))],
+                # One new query per request (hammer sends paths[k] once when there are as many as requests).
+                "search-new": new_queries.take(args.requests),
                 "design page": [f"/designs/{s}" for s in pages],
                 "cached STL download": [stl],
             }
-            for paths in scenarios.values():  # warm-up: index searcher, templates, a few pages
+            scenarios = {name: paths for name, paths in scenarios.items() if name in args.scenarios}
+            warm_up = {**scenarios, "search-new": new_queries.take(40)} if "search-new" in scenarios else scenarios
+            for paths in warm_up.values():  # warm-up: index searcher, templates, a few pages
                 hammer(port, paths, min(40, len(paths) * 4), 2)
             load = os.getloadavg()[0]
             rounds.append({name: hammer(port, paths, args.requests, args.clients) for name, paths in scenarios.items()})

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from opendesign.commons.makers import CONTRIBUTION_KINDS, LEGAL_FORMS
 
 
 class RegisterForm(FlaskForm):
@@ -27,7 +32,7 @@ class PostForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(1, 100)])
     scopes = StringField("Scopes", validators=[DataRequired(), Length(max=1000)],
-                         description="Comma-separated: publish:<slug>, publish:*, makers:<slug>")
+                         description="Comma-separated: publish:<slug>, publish:*, makers:<slug>, makers:*")
 
 
 class PublishForm(FlaskForm):
@@ -43,5 +48,79 @@ class ForkForm(FlaskForm):
                           description="Leave empty for the parent's own license")
 
 
-class MakerClaimForm(FlaskForm):
-    """A maker account claiming an organisation imported from designs/makers/."""
+# The maker forms carry no validators of their own: what they hold is checked by the maker-file
+# schema (opendesign.commons.makers), so a form, the API and a file give the same errors. Each
+# turns its text inputs into the values a maker file would hold (raw()).
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _optional(value: str | None) -> str | None:
+    return _text(value) or None
+
+
+def _number(value: str | None) -> float | str | None:
+    """A number typed in a field; text that is not one is passed on, for the schema to name."""
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
+
+
+class MakerForm(FlaskForm):
+    """Register a maker organisation (the fields of a maker file, without productions)."""
+
+    slug = StringField("Slug", description="Lowercase words joined by hyphens, e.g. example-coop")
+    name = StringField("Name")
+    legal_form = SelectField("Legal form", choices=list(LEGAL_FORMS), validate_choice=False,
+                             description="The compliance verdicts of your productions turn on it")
+    country = StringField("Country", description="ISO 3166-1 alpha-2 code, e.g. DE, KE, BR")
+    website = StringField("Website", description="https://…, optional")
+    description = TextAreaField("Description")
+
+    def raw(self) -> dict:
+        return {"slug": _text(self.slug.data), "name": _text(self.name.data), "legal_form": self.legal_form.data,
+                "country": _text(self.country.data), "website": _optional(self.website.data),
+                "description": _text(self.description.data)}
+
+
+class ProductionForm(FlaskForm):
+    """Claim a production: one ``[[productions]]`` entry of a maker file."""
+
+    design = StringField("Design", description="A catalogue version as slug@version, e.g. solar-dryer@1.0.0")
+    modified = BooleanField("We produce a modified design")
+    modified_source = StringField("Modified source",
+                                  description="Where the modified source is published: a URL, or slug@version "
+                                              "of a catalogue derivative")
+    attribution = BooleanField("We credit the design and its authors", default=True)
+    price = StringField("Price", description="Optional; with a currency")
+    currency = StringField("Currency", description="ISO 4217 code, e.g. EUR, USD, KES")
+    regions = StringField("Regions", description="Country codes or EU, EEA, WORLD; comma-separated")
+
+    def raw(self) -> dict:
+        return {"design": _text(self.design.data), "modified": bool(self.modified.data),
+                "modified_source": _text(self.modified_source.data), "attribution": bool(self.attribution.data),
+                "price": _number(self.price.data), "currency": _optional(self.currency.data),
+                "regions": [r for r in re.split(r"[\s,]+", _text(self.regions.data)) if r]}
+
+
+class ContributionForm(FlaskForm):
+    """Record a contribution: one ``[[contributions]]`` entry of a maker file."""
+
+    design = StringField("Design", description="A catalogue design slug (or slug@version)")
+    kind = SelectField("Kind", choices=list(CONTRIBUTION_KINDS), validate_choice=False)
+    amount = StringField("Amount", description="Money or hardware value in the currency; hours; improvements "
+                                               "(default 1)")
+    currency = StringField("Currency", description="For money and hardware: ISO 4217, e.g. EUR")
+    date = StringField("Date", render_kw={"type": "date", "placeholder": "YYYY-MM-DD"})
+    note = StringField("Note")
+
+    def raw(self) -> dict:
+        return {"design": _text(self.design.data), "kind": self.kind.data, "amount": _number(self.amount.data),
+                "currency": _optional(self.currency.data), "date": _text(self.date.data),
+                "note": _text(self.note.data)}

@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from flask import current_app
 
+from opendesign.commons.makers import CONTRIBUTION_KINDS, LEGAL_FORMS
+
 from .adapters.render import FORMATS, QUALITIES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -16,7 +18,8 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    words = {400: "Bad request", 401: "Missing or invalid token", 403: "Token not scoped for this design",
+    words = {400: "Bad request", 401: "Missing or invalid token",
+             403: "Token not scoped for this design or maker, or not the maker's owner",
              404: "Not found", 409: "Conflict (slug taken, version published with other content)",
              413: "Upload over the size limit", 422: "Invalid input; fields named"}
     return {str(c): _json(_ERROR, words[c]) for c in codes}
@@ -33,6 +36,44 @@ PAGING = [_q("page", "Page number, from 1", {"type": "integer", "minimum": 1}),
           _q("per_page", "Results per page", {"type": "integer", "minimum": 1, "maximum": 100})]
 
 
+_STR, _BOOL = {"type": "string"}, {"type": "boolean"}
+_CODES = "ISO 3166-1 alpha-2 country codes, or EU, EEA, WORLD"
+#: The request bodies of the maker endpoints: the fields of a maker file (designs/makers/README.md), checked
+#: by the same schema; unknown fields are refused.
+MAKER_SCHEMAS = {
+    "MakerInput": {"type": "object", "additionalProperties": False,
+                   "required": ["slug", "name", "legal_form", "country"], "properties": {
+                       "slug": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$"}, "name": _STR,
+                       "legal_form": {"type": "string", "enum": list(LEGAL_FORMS)},
+                       "country": {"type": "string", "description": "ISO 3166-1 alpha-2, e.g. DE"},
+                       "website": {"type": "string", "format": "uri", "nullable": True},
+                       "description": _STR}},
+    "ProductionInput": {"type": "object", "additionalProperties": False, "required": ["design"], "properties": {
+        "design": {"type": "string", "description": "slug@version of a catalogue version"},
+        "modified": _BOOL, "modified_source": {"type": "string", "description": "URL, or slug@version of a "
+                                                                                 "catalogue derivative"},
+        "attribution": _BOOL, "price": {"type": "number", "minimum": 0, "nullable": True},
+        "currency": {"type": "string", "description": "ISO 4217, required with a price", "nullable": True},
+        "regions": {"type": "array", "items": {"type": "string", "description": _CODES}}}},
+    "ContributionInput": {"type": "object", "additionalProperties": False, "required": ["design", "kind", "date"],
+                          "properties": {
+                              "design": {"type": "string", "description": "slug (or slug@version)"},
+                              "kind": {"type": "string", "enum": list(CONTRIBUTION_KINDS)},
+                              "amount": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "nullable": True},
+                              "currency": {"type": "string", "description": "ISO 4217; for money and hardware only",
+                                           "nullable": True},
+                              "date": {"type": "string", "format": "date"}, "note": _STR}},
+}
+MAKER_SCOPES = ("Needs a token scoped `makers:<slug>` or `makers:*`. Registering a maker needs that scope for the "
+                "new slug and makes the token's user its owner; writing to a maker needs that scope and its "
+                "ownership. Makers imported from maker files have no owner and cannot be written here. "
+                "Every write and refusal is recorded in the audit trail.")
+
+
+def _body(schema: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
 @lru_cache(maxsize=1)
 def _document(max_upload: int) -> dict:
     obj = {"type": "object"}
@@ -45,13 +86,14 @@ def _document(max_upload: int) -> dict:
         "components": {
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
                                           "description": "An API token from the account page (od_...), scoped "
-                                                         "publish:<slug>, publish:* or makers:<slug>."}},
+                                                         "publish:<slug>, publish:*, makers:<slug> or makers:*."}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["status", "message"],
                     "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
                                    "fields": {"type": "object", "additionalProperties": {
                                        "type": "array", "items": {"type": "string"}}}}}}},
+                **MAKER_SCHEMAS,
                 "DesignCard": {"type": "object", "properties": {
                     k: {"type": "string"} for k in ("slug", "version", "title", "summary", "license", "category")}},
             },
@@ -110,7 +152,24 @@ def _document(max_upload: int) -> dict:
                                 "responses": {"200": _json(obj)}}},
             "/makers": {"get": {"summary": "Makers", "operationId": "listMakers",
                                 "parameters": [_q("legal_form", "Filter"), _q("country", "ISO 3166 alpha-2")],
-                                "responses": {"200": _json(obj)}}},
+                                "responses": {"200": _json(obj)}},
+                        "post": {"summary": "Register a maker organisation owned by the token's user",
+                                 "description": MAKER_SCOPES, "operationId": "registerMaker",
+                                 "security": [{"token": []}], "requestBody": _body("MakerInput"),
+                                 "responses": {"201": _json(obj, "Registered (Location: the maker)"),
+                                               **_errors(401, 403, 409, 422)}}},
+            "/makers/{slug}/productions": {"post": {
+                "summary": "Claim a production; its compliance verdict is computed at once and returned",
+                "description": MAKER_SCOPES, "operationId": "claimProduction", "parameters": [SLUG],
+                "security": [{"token": []}], "requestBody": _body("ProductionInput"),
+                "responses": {"201": _json(obj, "Claimed, with verdict, reason and clause"),
+                              **_errors(401, 403, 404, 422)}}},
+            "/makers/{slug}/contributions": {"post": {
+                "summary": "Record a contribution to a design's commons", "description": MAKER_SCOPES,
+                "operationId": "recordContribution", "parameters": [SLUG], "security": [{"token": []}],
+                "requestBody": _body("ContributionInput"),
+                "responses": {"201": _json(obj, "Recorded, with the maker's reciprocity"),
+                              **_errors(401, 403, 404, 422)}}},
             "/makers/{slug}": {"get": {"summary": "A maker with productions, verdicts and contributions",
                                        "operationId": "getMaker", "parameters": [SLUG],
                                        "responses": {"200": _json(obj), **_errors(404)}}},

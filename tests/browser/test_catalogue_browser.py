@@ -115,6 +115,7 @@ def test_report_parameter_change_to_mesh_drawn(page, live_server, capsys):
     with live_server.extensions["opendesign.db"].session() as s:
         slugs = [d.slug for d in s.query(Design).order_by(Design.slug)]
     timings: dict[str, list[float]] = {}
+    phases: list[dict[str, float]] = []
     errors: list[str] = []
     for slug in slugs:
         page.goto(f"{live_server.base}/designs/{slug}")
@@ -138,13 +139,19 @@ def test_report_parameter_change_to_mesh_drawn(page, live_server, capsys):
                                    "window.__opendesign.errors.length > 0", timeout=120_000)
             seen = page.evaluate("window.__opendesign.timings.length")
         timings[slug] = page.evaluate("window.__opendesign.timings")
+        phases.extend(page.evaluate("window.__opendesign.phases || []"))
         errors.extend(page.evaluate("window.__opendesign.errors"))
     flat = [t for ts in timings.values() for t in ts]
     report = {"designs": {k: [round(x) for x in v] for k, v in timings.items()},
               "samples": len(flat),
               "p50_ms": round(statistics.median(flat)) if flat else None,
               "p95_ms": round(sorted(flat)[max(0, int(len(flat) * 0.95) - 1)]) if flat else None,
-              "debounce_ms": 150, "errors": errors}
+              "debounce_ms": 150,
+              # p50 of each phase: debounce and any wait for a render in flight; the render request
+              # (server render + transfer); GLB parse and the frame that draws it.
+              "phases_p50_ms": {k: round(statistics.median(p[k] for p in phases)) for k in ("wait", "request", "draw")}
+              if phases else None,
+              "errors": errors}
     out = live_server.config["SETTINGS"].home.parent / "param-to-mesh.json"
     out.write_text(json.dumps(report, indent=2))
     with capsys.disabled():

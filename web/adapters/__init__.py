@@ -12,9 +12,10 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
-    from . import commons, render, search
+    from . import commons, makers, render, search
 
     commons.init_app(app)
+    makers.init_app(app)
     search.init_app(app)
     render.init_app(app)
 

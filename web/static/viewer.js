@@ -8,11 +8,21 @@ import { OrbitControls } from "three/addons/controls/OrbitControls.js";
 const host = document.getElementById("viewer");
 const form = document.getElementById("customiser");
 const statusLine = document.getElementById("viewer-status");
+// Typing is debounced (so "25" does not first render 2); a discrete change (spinner, arrow keys,
+// slider, select, checkbox, leaving a field) is sent at once.
 const DEBOUNCE_MS = 150;
-// Timings (parameter change -> new mesh drawn) for the browser test to read.
-window.__opendesign = { meshes: 0, timings: [], errors: [] };
+// Timings (parameter change -> new mesh drawn) for the browser test to read, and where each went:
+// waiting (debounce, a render in flight), the request (render + transfer), parsing and drawing.
+window.__opendesign = { meshes: 0, timings: [], phases: [], errors: [] };
 
 function say(text) { if (statusLine) statusLine.textContent = text; }
+
+function showDrawing() {
+  // The SVG drawing stands in for the 3D view; it is only fetched (rendered, on a first visit) when needed.
+  const drawing = document.getElementById("viewer-drawing");
+  if (drawing && !host.querySelector("img.drawing")) host.prepend(drawing.content.cloneNode(true));
+  host.classList.remove("has-canvas");
+}
 
 function setup() {
   const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
@@ -83,13 +93,13 @@ function drawn(view, started) {
   }));
 }
 
-async function loadUrl(view, url, started) {
+async function loadUrl(view, url, started, requested = performance.now()) {
   const response = await fetch(url, { headers: { Accept: "model/gltf-binary" } });
   if (response.status === 202) {
     // Still rendering in the background: ask again for the same file (the server dedupes the job).
     say("Rendering…");
     await new Promise((r) => setTimeout(r, 700));
-    return loadUrl(view, url, started);
+    return loadUrl(view, url, started, requested);
   }
   if (!response.ok) {
     let message = `render failed (${response.status})`;
@@ -101,9 +111,15 @@ async function loadUrl(view, url, started) {
     throw new Error(message);
   }
   const buffer = await response.arrayBuffer();
+  const received = performance.now();
   const gltf = await loader.parseAsync(buffer, "");
   view.show(gltf);
-  return drawn(view, started);
+  const ms = await drawn(view, started);
+  if (started) {
+    window.__opendesign.phases.push({ wait: requested - started, request: received - requested,
+                                      draw: performance.now() - received });
+  }
+  return ms;
 }
 
 function draftUrl() {
@@ -123,33 +139,51 @@ if (host && host.dataset.available === "true" && window.WebGLRenderingContext) {
     view = setup();
   } catch (err) {
     say("3D view unavailable: " + err.message);
+    showDrawing();
   }
   if (view) {
     say("Loading model…");
-    loadUrl(view, host.dataset.modelUrl, 0).then(() => say("")).catch((err) => say(err.message));
+    loadUrl(view, host.dataset.modelUrl, 0).then(() => say("")).catch((err) => { say(err.message); showDrawing(); });
     if (form) {
-      let timer = null, generation = 0, pendingStart = null;
-      const onChange = () => {
-        // Time from the first change of a burst, so the debounce is part of what is measured.
+      // At most one draft render in flight: changes made meanwhile are coalesced and the latest
+      // parameters are rendered as soon as it returns, so superseded renders never compete for the
+      // server's CPU with the one the user is waiting for.
+      let timer = null, pendingStart = null, inFlight = false, generation = 0, lastUrl = null;
+      const flush = async () => {
+        timer = null;
+        if (inFlight || pendingStart === null) return;
+        const started = pendingStart;
+        pendingStart = null;
+        const url = draftUrl();
+        if (url === lastUrl) return;  // e.g. the change event that follows typing: already drawn
+        lastUrl = url;
+        inFlight = true;
+        const mine = ++generation;
+        say("Rendering draft…");
+        try {
+          const ms = await loadUrl(view, url, started);
+          if (mine === generation && pendingStart === null) say(`Draft updated in ${Math.round(ms)} ms — press Render for full quality and downloads.`);
+        } catch (err) {
+          lastUrl = null;
+          window.__opendesign.errors.push(err.message);
+          if (mine === generation) say(err.message);
+        } finally {
+          inFlight = false;
+          if (pendingStart !== null && timer === null) flush();
+        }
+      };
+      const onChange = (event) => {
+        // Time from the first change of a burst, so the debounce (and any wait for the render in
+        // flight) is part of what is measured.
         if (pendingStart === null) pendingStart = performance.now();
+        const typing = event.type === "input" && /^(insert|delete)/.test(event.inputType || "");
         clearTimeout(timer);
-        timer = setTimeout(async () => {
-          const started = pendingStart;
-          pendingStart = null;
-          const mine = ++generation;
-          say("Rendering draft…");
-          try {
-            const url = draftUrl();
-            const ms = await loadUrl(view, url, started);
-            if (mine === generation) say(`Draft updated in ${Math.round(ms)} ms — press Render for full quality and downloads.`);
-          } catch (err) {
-            window.__opendesign.errors.push(err.message);
-            if (mine === generation) say(err.message);
-          }
-        }, DEBOUNCE_MS);
+        timer = setTimeout(flush, typing ? DEBOUNCE_MS : 0);
       };
       form.addEventListener("input", onChange);
       form.addEventListener("change", onChange);
     }
   }
+} else if (host) {
+  showDrawing();
 }

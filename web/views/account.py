@@ -1,4 +1,4 @@
-"""Register, log in, log out, and the account page with API tokens."""
+"""Register, log in, log out, the account page with API tokens, and registering a maker organisation."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from opendesign.accounts import AccountError, audit, authenticate, create_token, register, revoke_token
+from opendesign.errors import ManifestError, OpenDesignError
 from opendesign.models import ApiToken, AuditEvent, Design
 
+from ..adapters import makers as maker_accounts
 from ..auth import current_user, log_in, log_out, login_required
 from ..db import get_session
-from ..forms import LoginForm, PostForm, RegisterForm, TokenForm
+from ..errors import status_for
+from ..forms import LoginForm, MakerForm, PostForm, RegisterForm, TokenForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 blueprints = [bp]
@@ -95,7 +98,8 @@ def _account_page(form: TokenForm, new_token: str | None, status: int = 200):
     events = list(db.scalars(select(AuditEvent).where(AuditEvent.user_id == user.id)
                              .order_by(AuditEvent.id.desc()).limit(20)))
     return render_template("account/index.html", user=user, tokens=tokens, designs=designs, events=events,
-                           form=form, revoke_form=PostForm(), new_token=new_token), status
+                           makers=maker_accounts.makers_of(db, user), form=form, revoke_form=PostForm(),
+                           new_token=new_token), status
 
 
 @bp.post("/tokens")
@@ -132,3 +136,30 @@ def revoke_token_view(token_id: int):
     db.commit()
     flash(f"Token “{token.name}” revoked.", "info")
     return redirect(url_for("account.index"))
+
+
+@bp.route("/makers/new", methods=["GET", "POST"])
+@login_required
+def register_maker():
+    """Register a maker organisation owned by the logged-in user."""
+    from .designs import record_refusal
+    from .makers import add_field_errors
+
+    form = MakerForm()
+    if request.method == "GET":
+        return render_template("account/maker_new.html", form=form)
+    db = get_session()
+    raw = form.raw()  # CSRFProtect checked the token; the maker-file schema checks the fields
+    try:
+        maker = maker_accounts.register_maker(db, current_user(), raw)
+    except OpenDesignError as exc:
+        record_refusal("maker.register", raw["slug"], exc)
+        if not isinstance(exc, ManifestError):
+            raise
+        add_field_errors(form, exc)
+        return render_template("account/maker_new.html", form=form), status_for(exc)
+    audit.record(db, "maker.register", audit.OK, target=maker.slug, user=current_user(),
+                 detail={"via": "web"}, remote_addr=request.remote_addr)
+    db.commit()
+    flash(f"Registered {maker.name}. Record what you produce and what you give back below.", "success")
+    return redirect(url_for("makers.show", slug=maker.slug))

@@ -17,6 +17,7 @@ from opendesign.publish import publish_archive
 
 from .. import licensing
 from ..adapters import commons, render_service
+from ..adapters import makers as maker_accounts
 from ..adapters.render import CONTENT_TYPES, FORMATS, QUALITIES
 from ..auth import token_required
 from ..db import database, get_session
@@ -186,9 +187,73 @@ def maker(slug: str):
     db = get_session()
     reciprocity = commons.maker_reciprocity(db, slug)
     m = db.scalar(select(Maker).where(Maker.slug == slug))
-    return jsonify({"slug": m.slug, "name": m.name, "legal_form": m.legal_form, "country": m.country,
-                    "website": m.website, "description": m.description,
-                    "productions": commons.maker_productions(db, m), "reciprocity": reciprocity})
+    return jsonify(_maker_body(db, m, reciprocity))
+
+
+def _maker_body(db, m: Maker, reciprocity: dict) -> dict:
+    return {"slug": m.slug, "name": m.name, "legal_form": m.legal_form, "country": m.country,
+            "website": m.website, "description": m.description, "owner": m.owner.username if m.owner else None,
+            "page": url_for("makers.show", slug=m.slug, _external=True),
+            "productions": commons.maker_productions(db, m),
+            "contributions": [maker_accounts.contribution_view(c) for c in commons.contributions_of_maker(m)],
+            "reciprocity": reciprocity}
+
+
+def _maker_write(action: str, slug: str | None, write):
+    """Run *write(db, body)* for the token's user; audit the outcome (refusals in their own transaction)."""
+    db = get_session()
+    body = request.get_json(silent=True)
+    target = slug or str(body.get("slug", "") if isinstance(body, dict) else "")[:64]
+    try:
+        if not isinstance(body, dict):
+            raise ParameterErrors({"body": ["send a JSON object (Content-Type: application/json)"]})
+        result, detail = write(db, body)
+    except OpenDesignError as exc:
+        record_refusal(action, target, exc, token=g.token)
+        raise
+    audit.record(db, action, audit.OK, target=detail.pop("target"), user=g.user, token=g.token,
+                 detail={**detail, "via": "api"}, remote_addr=request.remote_addr)
+    db.commit()
+    return result
+
+
+@bp.post("/makers")
+@token_required
+def register_maker():
+    """Register a maker owned by the token's user; the token needs ``makers:<slug>`` or ``makers:*``."""
+    def write(db, body):
+        m = maker_accounts.register_maker(db, g.user, body, token=g.token)
+        return m, {"target": m.slug}
+
+    m = _maker_write("maker.register", None, write)
+    db = get_session()
+    return (jsonify(_maker_body(db, m, commons.maker_reciprocity(db, m.slug))), 201,
+            {"Location": url_for("api.maker", slug=m.slug, _external=True)})
+
+
+@bp.post("/makers/<slug>/productions")
+@token_required
+def claim_production(slug: str):
+    def write(db, body):
+        p = maker_accounts.claim_production(db, maker_accounts.owned_maker(db, g.user, slug, g.token), body)
+        view = maker_accounts.production_view(p)
+        return view, {"target": f"{slug}: {view['design']}", "design": view["design"], "verdict": view["verdict"]}
+
+    view = _maker_write("maker.production", slug, write)
+    return jsonify(view), 201
+
+
+@bp.post("/makers/<slug>/contributions")
+@token_required
+def record_contribution(slug: str):
+    def write(db, body):
+        c = maker_accounts.record_contribution(db, maker_accounts.owned_maker(db, g.user, slug, g.token), body)
+        view = maker_accounts.contribution_view(c)
+        return view, {"target": f"{slug}: {view['design']}", "design": view["design"], "kind": view["kind"],
+                      "amount": view["amount"], "currency": view["currency"]}
+
+    view = _maker_write("maker.contribution", slug, write)
+    return jsonify({**view, "reciprocity": commons.maker_reciprocity(get_session(), slug)}), 201
 
 
 @bp.get("/licenses")

@@ -7,7 +7,8 @@ explicitly: it builds on :mod:`..reciprocity`, which builds on :mod:`.schema`).
 """
 
 from .importer import import_maker, import_makers, makers_dirs
-from .loader import MakerSource, load_maker_file
+from .loader import (MakerSource, load_maker_file, resolve_contribution, resolve_production, validate_contribution,
+                     validate_maker, validate_production)
 from .schema import CONTRIBUTION_KINDS, LEGAL_FORMS, MakerFile
 
 __all__ = [
@@ -19,4 +20,9 @@ __all__ = [
     "import_makers",
     "load_maker_file",
     "makers_dirs",
+    "resolve_contribution",
+    "resolve_production",
+    "validate_contribution",
+    "validate_maker",
+    "validate_production",
 ]

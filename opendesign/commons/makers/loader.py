@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from ...catalogue.queries import get_design, get_version
@@ -21,7 +21,8 @@ from ...errors import FieldError, ManifestError, OpenDesignError
 from ...manifests.loader import _field_path
 from ...models import Design, DesignVersion
 from .. import lineage
-from .schema import MakerFile, cross_field_problems
+from .schema import (ContributionSpec, MakerFile, ProductionSpec, contribution_problems, cross_field_problems,
+                     production_problems)
 
 SUFFIX = ".toml"
 
@@ -71,6 +72,39 @@ def _reason(err: dict) -> str:
     return err["msg"].removeprefix("Value error, ")
 
 
+_CROSS_FIELD = {MakerFile: cross_field_problems, ProductionSpec: production_problems,
+                ContributionSpec: contribution_problems}
+
+
+def _validate(model: type[BaseModel], raw: object, display: str):
+    try:
+        spec = model.model_validate(raw)
+    except ValidationError as exc:
+        raise ManifestError([FieldError(display, _field_path(e["loc"]), _reason(e)) for e in exc.errors()]) from None
+    errors = [FieldError(display, field, reason) for field, reason in _CROSS_FIELD[model](spec)]
+    if errors:
+        raise ManifestError(errors)
+    return spec
+
+
+def validate_maker(raw: object, display: str = "") -> MakerFile:
+    """Check *raw* (a parsed maker file, or the same fields from a form or the API) against the schema.
+
+    :raises ManifestError: with every problem, each naming *display* and the field.
+    """
+    return _validate(MakerFile, raw, display)
+
+
+def validate_production(raw: object, display: str = "") -> ProductionSpec:
+    """Check one ``[[productions]]`` entry, as :func:`validate_maker` checks a whole file."""
+    return _validate(ProductionSpec, raw, display)
+
+
+def validate_contribution(raw: object, display: str = "") -> ContributionSpec:
+    """Check one ``[[contributions]]`` entry, as :func:`validate_maker` checks a whole file."""
+    return _validate(ContributionSpec, raw, display)
+
+
 def load_maker_file(path: str | Path, display: str | None = None) -> MakerSource:
     """Validate the maker file at *path* (schema only).
 
@@ -87,17 +121,14 @@ def load_maker_file(path: str | Path, display: str | None = None) -> MakerSource
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ManifestError([FieldError(display, "", f"is not valid TOML: {exc}")]) from None
     try:
-        spec = MakerFile.model_validate(raw)
-    except ValidationError as exc:
-        errors = [FieldError(display, _field_path(e["loc"]), _reason(e)) for e in exc.errors()]
+        spec = validate_maker(raw, display)
+    except ManifestError as exc:
+        errors = exc.errors
         if isinstance(raw.get("slug"), str) and raw["slug"] != path.stem:
             errors.append(_slug_error(display, raw["slug"], path))
         raise ManifestError(errors) from None
-    errors = [FieldError(display, field, reason) for field, reason in cross_field_problems(spec)]
     if spec.slug != path.stem:
-        errors.append(_slug_error(display, spec.slug, path))
-    if errors:
-        raise ManifestError(errors)
+        raise ManifestError([_slug_error(display, spec.slug, path)])
     return MakerSource(path, display, spec, hashlib.sha256(data).hexdigest())
 
 
@@ -116,27 +147,49 @@ def resolve(session: Session, source: MakerSource) -> Resolved:
     contributions: list[Design] = []
     for i, p in enumerate(source.spec.productions):
         try:
-            version = get_version(session, p.design)
-        except OpenDesignError as exc:
-            errors.append(FieldError(source.display, f"productions[{i}].design", str(exc)))
-            continue
-        productions.append(version)
-        if "@" in p.modified_source and "://" not in p.modified_source:
-            problem = _derivative_problem(session, version, p.modified_source)
-            if problem:
-                errors.append(FieldError(source.display, f"productions[{i}].modified_source", problem))
+            productions.append(resolve_production(session, p, source.display, f"productions[{i}]."))
+        except ManifestError as exc:
+            errors.extend(exc.errors)
     for i, c in enumerate(source.spec.contributions):
         try:
-            design = get_design(session, c.design.partition("@")[0])
-            if "@" in c.design:
-                get_version(session, c.design)
-        except OpenDesignError as exc:
-            errors.append(FieldError(source.display, f"contributions[{i}].design", str(exc)))
-            continue
-        contributions.append(design)
+            contributions.append(resolve_contribution(session, c, source.display, f"contributions[{i}]."))
+        except ManifestError as exc:
+            errors.extend(exc.errors)
     if errors:
         raise ManifestError(errors)
     return Resolved(productions, contributions)
+
+
+def resolve_production(session: Session, spec: ProductionSpec, display: str = "", prefix: str = "") -> DesignVersion:
+    """The catalogue version production *spec* makes.
+
+    :raises ManifestError: the version is unknown, or ``modified_source``
+        names something that is not a derivative of it (fields named
+        ``<prefix>design``, ``<prefix>modified_source``).
+    """
+    try:
+        version = get_version(session, spec.design)
+    except OpenDesignError as exc:
+        raise ManifestError([FieldError(display, f"{prefix}design", str(exc))]) from None
+    if "@" in spec.modified_source and "://" not in spec.modified_source:
+        problem = _derivative_problem(session, version, spec.modified_source)
+        if problem:
+            raise ManifestError([FieldError(display, f"{prefix}modified_source", problem)])
+    return version
+
+
+def resolve_contribution(session: Session, spec: ContributionSpec, display: str = "", prefix: str = "") -> Design:
+    """The catalogue design contribution *spec* goes to.
+
+    :raises ManifestError: the design (or the version it names) is unknown.
+    """
+    try:
+        design = get_design(session, spec.design.partition("@")[0])
+        if "@" in spec.design:
+            get_version(session, spec.design)
+    except OpenDesignError as exc:
+        raise ManifestError([FieldError(display, f"{prefix}design", str(exc))]) from None
+    return design
 
 
 def _derivative_problem(session: Session, produced: DesignVersion, ref: str) -> str:

@@ -146,33 +146,45 @@ class MakerFile(_Strict):
     contributions: list[ContributionSpec] = []
 
 
+def production_problems(p: ProductionSpec) -> list[tuple[str, str]]:
+    """``(field, reason)`` for the rules of one production that join its fields."""
+    problems: list[tuple[str, str]] = []
+    if _REF_RE.match(p.design).group("version") is None:
+        problems.append(("design", f"{p.design!r} must name a version ('{p.design}@1.0.0'): "
+                                   "a production makes one version"))
+    if p.price is not None and p.currency is None:
+        problems.append(("currency", "required when a price is given"))
+    if p.currency is not None and p.price is None:
+        problems.append(("price", "required when a currency is given"))
+    if p.modified_source and not p.modified:
+        problems.append(("modified_source", "given, but modified = false; set modified = true or remove it"))
+    if p.modified_source and not (_URL_RE.match(p.modified_source) or _REF_RE.match(p.modified_source)):
+        problems.append(("modified_source",
+                         f"{p.modified_source!r} must be a URL (https://...) or a catalogue 'slug@version'"))
+    return problems
+
+
+def contribution_problems(c: ContributionSpec) -> list[tuple[str, str]]:
+    """``(field, reason)`` for the rules of one contribution that join its fields."""
+    problems: list[tuple[str, str]] = []
+    if c.kind in MONETARY_KINDS and c.currency is None:
+        problems.append(("currency", f"required for kind {c.kind!r} (the amount is "
+                                     f"{'money' if c.kind == 'money' else 'the market value'})"))
+    if c.kind not in MONETARY_KINDS and c.currency is not None:
+        unit = "hours" if c.kind == "hours" else "a count of improvements"
+        problems.append(("currency", f"not allowed for kind {c.kind!r} (the amount is {unit})"))
+    if c.amount is None and c.kind != "improvement":
+        problems.append(("amount", f"required for kind {c.kind!r}"))
+    return problems
+
+
 def cross_field_problems(maker: MakerFile) -> list[tuple[str, str]]:
     """``(field, reason)`` for rules that join fields, each naming the field to fix."""
     problems: list[tuple[str, str]] = []
     for i, p in enumerate(maker.productions):
-        where = f"productions[{i}]"
-        if _REF_RE.match(p.design).group("version") is None:
-            problems.append((f"{where}.design",
-                             f"{p.design!r} must name a version ('{p.design}@1.0.0'): a production makes one version"))
-        if p.price is not None and p.currency is None:
-            problems.append((f"{where}.currency", "required when a price is given"))
-        if p.currency is not None and p.price is None:
-            problems.append((f"{where}.price", "required when a currency is given"))
-        if p.modified_source and not p.modified:
-            problems.append((f"{where}.modified_source", "given, but modified = false; set modified = true or remove it"))
-        if p.modified_source and not (_URL_RE.match(p.modified_source) or _REF_RE.match(p.modified_source)):
-            problems.append((f"{where}.modified_source",
-                             f"{p.modified_source!r} must be a URL (https://...) or a catalogue 'slug@version'"))
+        problems.extend((f"productions[{i}].{field}", reason) for field, reason in production_problems(p))
     for i, c in enumerate(maker.contributions):
-        where = f"contributions[{i}]"
-        if c.kind in MONETARY_KINDS and c.currency is None:
-            problems.append((f"{where}.currency", f"required for kind {c.kind!r} (the amount is "
-                                                  f"{'money' if c.kind == 'money' else 'the market value'})"))
-        if c.kind not in MONETARY_KINDS and c.currency is not None:
-            unit = "hours" if c.kind == "hours" else "a count of improvements"
-            problems.append((f"{where}.currency", f"not allowed for kind {c.kind!r} (the amount is {unit})"))
-        if c.amount is None and c.kind != "improvement":
-            problems.append((f"{where}.amount", f"required for kind {c.kind!r}"))
+        problems.extend((f"contributions[{i}].{field}", reason) for field, reason in contribution_problems(c))
     return problems
 
 
