@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from opendesign.accounts import audit
 from opendesign.errors import LicenseConflict, ManifestError, OpenDesignError, VersionConflict
@@ -90,6 +90,26 @@ def download(slug: str, version: str, name: str):
             return html, 202, {"Refresh": "2", "Retry-After": "2", "Cache-Control": "no-store"}
         return Response(renders.error or "no such file was rendered", status=404, mimetype="text/plain")
     return redirect(url_for("files.serve", name=rendered.name), code=303)
+
+
+@bp.get("/designs/<slug>/<version>/bundle.zip")
+def bundle(slug: str, version: str):
+    """The version's bundle: every file, LICENSE, ATTRIBUTION and okh.toml in one reproducible zip.
+
+    Built from the render cache into ``$OPENDESIGN_HOME/bundles``; the same
+    parameters always give the same bytes, so the sha256 is a strong ETag.
+    """
+    from opendesign.bundles import build_bundle
+
+    v = find_version(get_session(), slug, version)
+    values, _ = parse_params(v.parameters, request.args)
+    settings = current_app.config["SETTINGS"]
+    result = build_bundle(render_service().db, settings, f"{v.design.slug}@{v.version}", parameters=values,
+                          out_dir=settings.home / "bundles")
+    response = send_file(result.path, mimetype="application/zip", as_attachment=True,
+                         download_name=f"{result.name}.zip", etag=result.sha256, conditional=True)
+    response.headers["Cache-Control"] = "no-cache"  # revalidate: a renderer upgrade changes the bytes
+    return response
 
 
 @bp.get("/designs/<slug>/<version>/lineage.svg")
