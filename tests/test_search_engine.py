@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 
 import pytest
 from whoosh import query
@@ -51,3 +53,47 @@ def test_scores_rank_title_matches_first(segmented):
     hits = segmented.search(SearchQuery("rotor")).hits
     assert "rotor" in hits[0].title.lower()
     assert searcher.docs_for_query(query.Term("title", "rotor"))
+
+
+def test_cached_statistics_follow_index_changes(tmp_path):
+    """idf, average lengths and BM25 arrays are cached per segment set; a commit must not leave them stale."""
+    index = WhooshSearchIndex(tmp_path / "index")
+    docs = make_docs(90)
+    index.rebuild(docs[:40])
+    before = index.search(SearchQuery("solar dryer OR gear", limit=50))  # fills the caches
+    index.apply(docs[40:], deleted=["design-5"])
+    after = index.search(SearchQuery("solar dryer OR gear", limit=50))
+    fresh = WhooshSearchIndex(tmp_path / "index")  # no caches at all
+    expected = fresh.search(SearchQuery("solar dryer OR gear", limit=50))
+    assert after.total == expected.total != before.total
+    assert [(h.slug, h.score) for h in after.hits] == [(h.slug, h.score) for h in expected.hits]
+    index.close()
+    fresh.close()
+
+
+def test_commit_is_seen_when_the_folder_looks_settled(tmp_path, monkeypatch):
+    """The directory listing is skipped while the generation's mtime is old and unchanged, never after a commit."""
+    index = WhooshSearchIndex(tmp_path / "index")
+    docs = make_docs(30)
+    index.rebuild(docs[:20])
+    generation = index.storage.current()
+    os.utime(generation, ns=(time.time_ns() - 10**10,) * 2)  # as if the last commit was 10 s ago
+    searcher = index._searcher()
+    checks = []
+    real = type(searcher).up_to_date
+    monkeypatch.setattr(type(searcher), "up_to_date", lambda self: checks.append(1) or real(self))
+    assert index.search(SearchQuery("", limit=0)).total == 20
+    assert not checks  # the folder is unchanged since the searcher opened: no listing
+    index.apply(docs[20:])
+    assert index.search(SearchQuery("", limit=0)).total == 30
+    assert checks
+    index.close()
+
+
+@pytest.mark.parametrize("text", ["solar", "solar dryer", "Solar dryer solar", "the solar of a", "the", "3d 12 gear",
+                                  "dryers Racks", " ".join(["gear"] * 40), " ".join(f"w{i}" for i in range(40))])
+def test_plain_words_parse_as_the_parser_does(text):
+    from opendesign.search import querying
+
+    assert querying.parse(text).query == querying._AND.parse(text).normalize() or not querying._acceptable(
+        querying._AND.parse(text))

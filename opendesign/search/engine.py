@@ -167,10 +167,49 @@ class SegmentData:
         return lengths
 
 
+class IndexStatistics:
+    """Whole-index BM25 statistics (idf per term, average field lengths) for one set of segments.
+
+    Whoosh counts deleted documents in all of them (document frequencies, field
+    lengths, ``doc_count_all``), so they depend only on which segments make up
+    the index, and segments never change: the caller keys this by the segment
+    set and starts a new one when it changes. Looking a term's frequency up in
+    every segment's hashed term table cost more than scoring it.
+    """
+
+    #: Distinct terms remembered before starting over (every typo someone searches adds one).
+    MAX_TERMS = 100_000
+
+    def __init__(self, key: tuple[str, ...]):
+        self.key = key
+        self._idf: dict[tuple[str, object], float] = {}
+        self._avg: dict[str, float] = {}
+        self._doc_count: int | None = None
+
+    def idf(self, top_searcher, fieldname: str, text) -> float:
+        # Races between threads only compute the same value twice.
+        value = self._idf.get((fieldname, text))
+        if value is None:
+            if self._doc_count is None:
+                self._doc_count = max(top_searcher.doc_count_all(), 1)
+            df = top_searcher.doc_frequency(fieldname, text)
+            if len(self._idf) >= self.MAX_TERMS:
+                self._idf = {}
+            value = self._idf[(fieldname, text)] = math.log(1 + (self._doc_count - df + 0.5) / (df + 0.5))
+        return value
+
+    def avg_field_length(self, top_searcher, fieldname: str) -> float:
+        value = self._avg.get(fieldname)
+        if value is None:
+            value = self._avg[fieldname] = top_searcher.avg_field_length(fieldname) or 1.0
+        return value
+
+
 class Evaluator:
     """Evaluates one query on one segment; statistics (idf, average lengths) come from the whole index."""
 
-    def __init__(self, top_searcher, leaf, segment: SegmentData, cache: PostingCache, deadline: float):
+    def __init__(self, top_searcher, leaf, segment: SegmentData, cache: PostingCache, deadline: float,
+                 stats: IndexStatistics | None = None):
         self.top = top_searcher
         self.leaf = leaf
         self.segment = segment
@@ -178,7 +217,7 @@ class Evaluator:
         self.cache = cache
         self.deadline = deadline
         self.n = segment.n
-        self._doc_count = max(top_searcher.doc_count_all(), 1)
+        self.stats = stats if stats is not None else IndexStatistics(())
 
     def _check_clock(self) -> None:
         if time.perf_counter() > self.deadline:
@@ -233,13 +272,24 @@ class Evaluator:
             return ids, None
         stored_boost = getattr(field.format, "field_boost", 1.0) or 1.0
         boost = TEXT_FIELDS.get(q.fieldname, stored_boost)
-        # Postings store tf x field boost; the boost multiplies the BM25 score instead.
-        tf = weights / stored_boost
-        df = self.top.doc_frequency(q.fieldname, q.text)
-        idf = math.log(1 + (self._doc_count - df + 0.5) / (df + 0.5))
-        avg = self.top.avg_field_length(q.fieldname) or 1.0
-        dl = self.segment.lengths(q.fieldname, self.reader)[ids]
-        return ids, (boost * q.boost * idf) * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * dl / avg))
+        idf = self.stats.idf(self.top, q.fieldname, q.text)
+        avg = self.stats.avg_field_length(self.top, q.fieldname)
+        numerator, denominator = self._bm25_parts(q.fieldname, q.text, weights, ids, stored_boost, avg)
+        # Same operations in the same order as scoring from scratch, so scores are bit for bit equal.
+        return ids, (boost * q.boost * idf) * numerator / denominator
+
+    def _bm25_parts(self, fieldname: str, text, weights, ids, stored_boost: float, avg: float):
+        """The query-independent arrays of a term's BM25 score, cached with its postings."""
+        btext = text if isinstance(text, bytes) else self.leaf.schema[fieldname].to_bytes(text)
+        key = (self.segment.key, fieldname, btext, "bm25", avg)
+        entry = self.cache.get(key)
+        if entry is None:
+            # Postings store tf x field boost; the boost multiplies the BM25 score instead.
+            tf = weights / stored_boost
+            dl = self.segment.lengths(fieldname, self.reader)[ids]
+            entry = (tf * (K1 + 1), tf + K1 * ((1 - B) + B * dl / avg))
+            self.cache.put(key, entry)
+        return entry
 
     def _eval_Term(self, q: query.Term) -> Evaluated:
         out = self._empty()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -17,7 +18,7 @@ from whoosh import query
 
 from . import querying
 from .documents import SearchDocument
-from .engine import Deadline, Evaluator, PostingCache, SegmentData
+from .engine import Deadline, Evaluator, IndexStatistics, PostingCache, SegmentData
 from .highlight import highlight, query_terms
 from .ranking import Matched, facet_counts, top_by_key, top_by_score
 from .schema import _PLAIN, FACET_FIELDS, to_fields
@@ -37,6 +38,9 @@ WRITER_LIMIT_MB = 256
 #: ten segments of 10k about 2.5 min); the evaluator searches segments side by
 #: side, so more of them cost little.
 REBUILD_SEGMENT_DOCS = 10_000
+#: A generation folder modified this recently (nanoseconds) is always checked in full: file
+#: system timestamps are coarse, so a commit in the same clock tick may leave its mtime as it was.
+SETTLED_NS = 2_000_000_000
 
 
 @dataclass
@@ -45,6 +49,15 @@ class _ReaderState:
     generation: Path
     index: whoosh_index.Index
     searcher: object
+    #: The generation folder's mtime when the searcher was last known up to date.
+    folder_mtime: int | None = None
+
+
+def _folder_mtime(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 class WhooshSearchIndex(SearchIndex):
@@ -59,6 +72,7 @@ class WhooshSearchIndex(SearchIndex):
         self._postings = PostingCache()
         self._segments: dict[str, SegmentData] = {}
         self._segments_lock = threading.Lock()
+        self._stats = IndexStatistics(())
 
     # Reading ---------------------------------------------------------------
 
@@ -67,12 +81,18 @@ class WhooshSearchIndex(SearchIndex):
         state: _ReaderState | None = getattr(self._local, "state", None)
         stamp = self.storage.pointer_stamp()
         if state is not None and state.stamp == stamp:
+            # A commit adds a TOC file to the folder, changing its mtime; listing the folder
+            # (up_to_date()) on every search is only needed while that mtime may be stale.
+            mtime = _folder_mtime(state.generation)
+            if mtime is not None and mtime == state.folder_mtime and time.time_ns() - mtime > SETTLED_NS:
+                return state.searcher
             if not state.searcher.up_to_date():
                 # Not searcher.refresh(): it reuses the reader of any segment whose name
                 # is unchanged, with that segment's old deletions, so replaced designs
                 # would show twice. Segment data stays cached by name and deletion count.
                 state.searcher.close()
                 state.searcher = state.index.searcher()
+            state.folder_mtime = mtime  # taken before the check: a later commit changes it again
             return state.searcher
         if state is not None:
             state.searcher.close()
@@ -80,8 +100,9 @@ class WhooshSearchIndex(SearchIndex):
         generation = self.storage.current()
         if generation is None:
             return None
+        mtime = _folder_mtime(generation)
         ix = whoosh_index.open_dir(str(generation))
-        self._local.state = _ReaderState(stamp, generation, ix, ix.searcher())
+        self._local.state = _ReaderState(stamp, generation, ix, ix.searcher(), mtime)
         return self._local.state.searcher
 
     def close(self) -> None:
@@ -187,10 +208,11 @@ class WhooshSearchIndex(SearchIndex):
     def _match(self, searcher, q, deadline: float) -> Matched:
         """Every matching document with its score, per segment."""
         leaves, total, timed_out = [], 0, False
-        for leaf, offset in searcher.leaf_searchers():
-            segment = self._segment(leaf)
+        segments = [(leaf, offset, self._segment(leaf)) for leaf, offset in searcher.leaf_searchers()]
+        stats = self._statistics(tuple(segment.key for _leaf, _offset, segment in segments))
+        for leaf, offset, segment in segments:
             try:
-                result = Evaluator(searcher, leaf, segment, self._postings, deadline).evaluate(q)
+                result = Evaluator(searcher, leaf, segment, self._postings, deadline, stats).evaluate(q)
             except Deadline:
                 timed_out = True
                 break
@@ -198,6 +220,15 @@ class WhooshSearchIndex(SearchIndex):
             leaves.append((leaf, segment.key, offset, docs, result.score[docs]))
             total += len(docs)
         return Matched(leaves, total, timed_out)
+
+    def _statistics(self, key: tuple[str, ...]) -> IndexStatistics:
+        """The BM25 statistics of this set of segments, started afresh when the set changes."""
+        stats = self._stats
+        if stats.key != key:
+            stats = IndexStatistics(key)
+            # Threads still on the previous set (until their next search) keep their own copy.
+            self._stats = stats
+        return stats
 
     def _hit(self, searcher, docnum: int, score: float, terms: dict[str, set[str]]) -> Hit:
         stored = searcher.stored_fields(docnum)
