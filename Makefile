@@ -40,13 +40,13 @@ npm: $(NPM_STAMP) ## Install the web front-end packages from package-lock.json
 serve: catalogue $(NPM_STAMP) ## Install, import designs/, build the search index and serve http://127.0.0.1:5000
 	$(BIN)/opendesign serve --host 127.0.0.1 --port 5000
 
-test: install ## Run the fast test suite
+test: install $(NPM_STAMP) ## Run the fast test suite
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-slow: install ## Run only the slow tests (browser, sandbox stress)
+test-slow: install $(NPM_STAMP) ## Run only the slow tests (browser, sandbox stress)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
-test-all: install ## Run every test
+test-all: install $(NPM_STAMP) ## Run every test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install ## Run the benchmarks and print their tables
