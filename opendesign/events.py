@@ -43,41 +43,42 @@ def unsubscribe(fn: Subscriber) -> None:
         _subscribers.remove(fn)
 
 
-def _slug_of(obj) -> str | None:
-    from .models import Contribution, Design, DesignVersion, Maker, Production
+def _slugs_of(obj) -> set[str]:
+    """The designs whose indexed facts *obj* belongs to."""
+    from .models import Contribution, Design, DesignVersion, Lineage, Maker, Production
+
+    def slug(version) -> set[str]:
+        return {version.design.slug} if version is not None and version.design is not None else set()
 
     if isinstance(obj, Design):
-        return obj.slug
+        return {obj.slug}
     if isinstance(obj, DesignVersion):
-        return obj.design.slug if obj.design is not None else None
-    if isinstance(obj, Production) and obj.design_version is not None:
-        return obj.design_version.design.slug
-    if isinstance(obj, Contribution) and obj.design is not None:
-        return obj.design.slug
+        return slug(obj)
+    if isinstance(obj, Production):
+        return slug(obj.design_version)
+    if isinstance(obj, Contribution):
+        return {obj.design.slug} if obj.design is not None else set()
+    if isinstance(obj, Lineage):
+        # An edge changes the child's lineage and the parent's fork count.
+        return slug(obj.child) | slug(obj.parent)
     if isinstance(obj, Maker):
         # A maker's name and country are indexed on every design it produces.
-        return None
-    return None
+        return set().union(*(slug(p.design_version) for p in obj.productions))
+    return set()
 
 
 def _after_flush(session: Session, _context) -> None:
-    from .models import Design, Maker
+    from .models import Design
 
     changed = session.info.setdefault(_CHANGED, set())
     deleted = session.info.setdefault(_DELETED, set())
     for obj in list(session.new) + list(session.dirty):
-        slug = _slug_of(obj)
-        if slug:
-            changed.add(slug)
-        if isinstance(obj, Maker):
-            changed.update(p.design_version.design.slug for p in obj.productions if p.design_version)
+        changed |= _slugs_of(obj)
     for obj in session.deleted:
         if isinstance(obj, Design):
             deleted.add(obj.slug)
         else:
-            slug = _slug_of(obj)
-            if slug:
-                changed.add(slug)
+            changed |= _slugs_of(obj)
 
 
 def _after_commit(session: Session) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import Database
-from ..errors import FieldError, LineageError, ManifestError, OpenDesignError, VersionConflict
+from ..errors import FieldError, ManifestError, OpenDesignError, VersionConflict
 from ..manifests import DesignFolder, load_design_folder
 from ..manifests.loader import MANIFEST
 from ..models import Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
@@ -253,7 +253,7 @@ def import_designs(db: Database, paths: Iterable[str | Path],
                 status = import_folder(session, folder, display)
         except ManifestError as exc:
             record(ImportResult(display, INVALID, folder.slug, folder.version, [str(e) for e in exc.errors]))
-        except (OpenDesignError, LineageError) as exc:
+        except OpenDesignError as exc:
             record(ImportResult(display, INVALID, folder.slug, folder.version, [str(exc)]))
         except IntegrityError:
             # Another writer published the same slug or version between our
