@@ -22,6 +22,13 @@ help: ## Show this help
 $(INSTALL_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# cadquery-ocp and build123d's cadquery-ocp-novtk install the same OCP package; when
+	@# novtk lands last (adding build123d to an existing venv), cadquery cannot import: put
+	@# cadquery's own OCP files back.
+	$(BIN)/python -c 'import cadquery' 2>/dev/null || $(BIN)/python -m pip install --quiet \
+	  --disable-pip-version-check --force-reinstall --no-deps \
+	  "cadquery-ocp==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("cadquery-ocp"))')"
+	$(BIN)/python -c 'import cadquery, build123d'
 	touch $@
 
 install: $(INSTALL_STAMP) ## Create .venv and install opendesign with its test extra
