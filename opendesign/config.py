@@ -45,9 +45,19 @@ class Settings(BaseModel):
     render_max_output_mb: int = Field(default=256, ge=1)
     render_max_triangles: int = Field(default=5_000_000, ge=1000)
     render_use_bwrap: bool = True
+    #: Let designs that are not the operator's own seed (published on the web or the API,
+    #: imported from another folder) render although the sandbox is not isolated. Dangerous:
+    #: their model code can then read what the server's files and sockets expose.
+    render_allow_unsandboxed_untrusted: bool = False
     cache_max_bytes: int = Field(default=2 * 1024**3, ge=1024**2)
 
     search_time_limit: float = Field(default=0.5, gt=0)
+
+    #: Redis URL (``redis://127.0.0.1:6379/0``): shared rate limits; Celery render workers use it too.
+    #: Empty: rate limits are kept in each process's memory.
+    broker_url: str = ""
+    #: ``/healthz`` reports the disk as low (degraded) below this much free space under ``home``.
+    health_min_free_mb: int = Field(default=1024, ge=0)
 
     @property
     def database(self) -> str:

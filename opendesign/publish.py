@@ -12,12 +12,13 @@ the folder validated. A refused upload writes nothing.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import re
 import shutil
 import stat
 import tempfile
-import tomllib
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,15 +30,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from .accounts.tokens import check_scope
+from .accounts.tokens import check_scope, scope_allows
+from .catalogue import origins
 from .catalogue.importer import CREATED, import_folder
 from .errors import FieldError, ManifestError, OpenDesignError
 from .manifests import load_design_folder
 from .manifests.loader import MANIFEST, MAX_FILE_BYTES
 from .manifests.schema import SLUG_RE
+from .manifests.textfiles import TextError, parse_toml
 from .models import ApiToken, Design, DesignVersion, User
 
 _CHUNK = 64 * 1024
+#: The most of an upload's design.toml read to learn its slug before anything is unpacked.
+MAX_PEEK_BYTES = 1024 * 1024
+#: Disk full and quota exceeded are the server's problem, not the upload's: they propagate
+#: (the web answers 507) instead of becoming "the zip cannot be read".
+_STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 #: Folders that archivers add and that are never part of a design.
 _LITTER = ("__MACOSX/",)
 
@@ -166,8 +174,6 @@ def extract_archive(source: bytes | BinaryIO | Path, dest: Path, limits: UploadL
     the name of the folder inside the zip does not matter.
     """
     if isinstance(source, bytes):
-        import io
-
         source = io.BytesIO(source)
     try:
         with zipfile.ZipFile(source) as archive:
@@ -178,9 +184,67 @@ def extract_archive(source: bytes | BinaryIO | Path, dest: Path, limits: UploadL
                 _extract_one(archive, info, raw, limits)
     except zipfile.BadZipFile as exc:
         raise UnsafeArchive(f"not a valid zip archive ({exc}); nothing was written") from None
-    except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+    except OSError as exc:
+        if exc.errno in _STORAGE_ERRNOS:
+            raise
+        # strerror only: the exception's text would name a server path.
+        raise UnsafeArchive(f"the zip cannot be read ({exc.strerror or type(exc).__name__}); nothing was "
+                            "written") from None
+    except (zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
         raise UnsafeArchive(f"the zip cannot be read ({exc}); nothing was written") from None
     return _design_root(raw, dest)
+
+
+def _manifest_entry(files: list[zipfile.ZipInfo]) -> str | None:
+    """The name of the design.toml that :func:`_design_root` will take, from the zip's listing alone."""
+    names = {info.filename for info in files}
+    if MANIFEST in names:
+        return MANIFEST
+    tops = {name.split("/", 1)[0] for name in names if not name.startswith((".", "_"))}
+    if len(tops) == 1:
+        top = tops.pop()
+        if f"{top}/{MANIFEST}" in names:
+            return f"{top}/{MANIFEST}"
+    return None
+
+
+def peek_slug(source: BinaryIO, limits: UploadLimits = UploadLimits()) -> str:
+    """The slug an upload's design.toml declares, read without unpacking anything else.
+
+    Only the zip's central directory and at most :data:`MAX_PEEK_BYTES` of the
+    manifest are read, so a token's scope can be checked before the upload
+    costs any disk.
+
+    :raises UnsafeArchive: the zip is refused by :func:`inspect_archive`.
+    :raises ManifestError: there is no readable slug (naming design.toml and why).
+    """
+    start = source.tell()
+    try:
+        with zipfile.ZipFile(source) as archive:
+            files = inspect_archive(archive, limits)
+            name = _manifest_entry(files)
+            if name is None:
+                raise ManifestError([FieldError("upload", "", f"the zip must hold {MANIFEST} at its top level or "
+                                                              "in a single folder")])
+            with archive.open(name) as f:
+                data = f.read(MAX_PEEK_BYTES + 1)
+    except zipfile.BadZipFile as exc:
+        raise UnsafeArchive(f"not a valid zip archive ({exc}); nothing was written") from None
+    except (OSError, EOFError, NotImplementedError, zipfile.LargeZipFile, ValueError) as exc:
+        raise UnsafeArchive(f"the zip cannot be read ({getattr(exc, 'strerror', None) or exc}); nothing was "
+                            "written") from None
+    finally:
+        source.seek(start)
+    if len(data) > MAX_PEEK_BYTES:
+        raise ManifestError([FieldError(MANIFEST, "", f"is larger than {MAX_PEEK_BYTES // 1024} KiB")])
+    try:
+        slug = parse_toml(data, MANIFEST).get("slug")
+    except TextError as exc:
+        raise ManifestError([exc.error]) from None
+    if not isinstance(slug, str) or not re.match(SLUG_RE, slug):
+        raise ManifestError([FieldError(MANIFEST, "slug", "must be lowercase words joined by hyphens, e.g. "
+                                                          "'solar-dryer'")])
+    return slug
 
 
 def _design_root(raw: Path, dest: Path) -> Path:
@@ -193,8 +257,8 @@ def _design_root(raw: Path, dest: Path) -> Path:
             raise ManifestError([FieldError("upload", "", f"the zip must hold {MANIFEST} at its top level or in "
                                                           "a single folder")])
     try:
-        slug = tomllib.loads((root / MANIFEST).read_text("utf-8")).get("slug")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        slug = parse_toml((root / MANIFEST).read_bytes(), MANIFEST).get("slug")
+    except TextError:
         slug = None  # the loader reports it, with the file and the reason
     name = slug if isinstance(slug, str) and re.match(SLUG_RE, slug) else root.name
     final = dest / name
@@ -230,7 +294,7 @@ def _check_owner(session: Session, slug: str, user: User) -> None:
 
 
 def publish_folder(session: Session, folder_path: Path, *, user: User, token: ApiToken | None = None,
-                   display: str | None = None) -> PublishResult:
+                   display: str | None = None, origin: str = origins.WEB) -> PublishResult:
     """Validate the folder and import it as a version owned by *user*, committing *session*.
 
     Two users publishing one new slug at once: the database's unique
@@ -249,7 +313,7 @@ def publish_folder(session: Session, folder_path: Path, *, user: User, token: Ap
     for attempt in (1, 2):
         try:
             _check_owner(session, folder.slug, user)
-            status = import_folder(session, folder, display)
+            status = import_folder(session, folder, display, origin)
             if status == CREATED:
                 design = session.scalar(select(Design).where(Design.slug == folder.slug))
                 design.owner_id = user.id
@@ -270,10 +334,21 @@ def publish_folder(session: Session, folder_path: Path, *, user: User, token: Ap
 
 def publish_archive(session: Session, source: bytes | BinaryIO | Path, *, user: User,
                     token: ApiToken | None = None, limits: UploadLimits = UploadLimits(),
-                    tmp_dir: Path | None = None) -> PublishResult:
-    """Extract, validate and publish an uploaded design zip (see :func:`publish_folder`)."""
+                    tmp_dir: Path | None = None, origin: str = origins.WEB) -> PublishResult:
+    """Extract, validate and publish an uploaded design zip (see :func:`publish_folder`).
+
+    A token scoped for particular designs is checked against the slug its
+    design.toml declares before anything is unpacked (:func:`peek_slug`).
+    """
+    if isinstance(source, Path):
+        with source.open("rb") as f:
+            return publish_archive(session, f, user=user, token=token, limits=limits, tmp_dir=tmp_dir, origin=origin)
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    if token is not None and not scope_allows(list(token.scopes or []), "publish", "*"):
+        check_scope(token, "publish", peek_slug(source, limits))
     with unpacked(source, limits, tmp_dir) as folder:
-        return publish_folder(session, folder, user=user, token=token, display=folder.name)
+        return publish_folder(session, folder, user=user, token=token, display=folder.name, origin=origin)
 
 
 # -- forking ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def test_license_expression_is_normalised(make_design):
 def test_malformed_toml(make_design):
     errs = errors_of(make_design(raw_toml='slug = "test-widget"\ntitle = \n'))
     assert len(errs) == 1
-    assert errs[0].startswith("designs/test-widget/design.toml: is not valid TOML")
+    assert errs[0].startswith("designs/test-widget/design.toml: line 2: is not valid TOML")
 
 
 def test_missing_field(make_design):

@@ -49,7 +49,7 @@ def rules(designs: Path, dist: str, fragment: str) -> str:
         try:
             data = tomllib.loads(manifest.read_text("utf-8"))
             slug, version = str(data["slug"]), str(data["version"])
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, KeyError) as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, KeyError, RecursionError) as exc:
             lines.append(f"# {manifest}: skipped ({type(exc).__name__}); `opendesign validate` explains")
             continue
         stem = f"{slug}-{version}"

@@ -21,6 +21,7 @@ from ..errors import FieldError, ManifestError, OpenDesignError, VersionConflict
 from ..manifests import DesignFolder, load_design_folder
 from ..manifests.loader import MANIFEST
 from ..models import Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
+from . import origins
 from .refs import parse_ref, version_key
 
 #: Folders under a designs directory that are not designs.
@@ -155,13 +156,14 @@ def register_check(check: NewVersionCheck) -> NewVersionCheck:
     return check
 
 
-def build_version(session: Session, folder: DesignFolder, parents: list[DesignVersion]) -> DesignVersion:
+def build_version(session: Session, folder: DesignFolder, parents: list[DesignVersion],
+                  origin: str = origins.FOLDER) -> DesignVersion:
     """Create the rows of a new version (not yet added to a design)."""
     m = folder.manifest
     version = DesignVersion(
         version=m.version, title=m.title, summary=m.summary, license=m.license, category=m.category,
         readme=folder.readme, links=dict(m.links), manifest=m.model_dump(mode="json"),
-        content_hash=folder.content_hash,
+        content_hash=folder.content_hash, origin=origin,
     )
     version.files = [DesignFile(path=p, sha256=hashlib.sha256(b).hexdigest(), size=len(b), data=b)
                      for p, b in sorted(folder.files.items())]
@@ -184,9 +186,12 @@ def refresh_latest(design: Design) -> None:
     design.latest_version = max(design.versions, key=lambda v: version_key(v.version)) if design.versions else None
 
 
-def import_folder(session: Session, folder: DesignFolder, display: str) -> str:
+def import_folder(session: Session, folder: DesignFolder, display: str, origin: str = origins.FOLDER) -> str:
     """Write *folder* into the catalogue in *session*; return created/updated/unchanged.
 
+    :param origin: where the folder came from (:mod:`.origins`). Identical content
+        found again in the operator's designs folder makes an existing version
+        :data:`~.origins.SEED`: the operator vouches for it.
     :raises OpenDesignError: when the folder cannot be imported; nothing is written.
     """
     manifest_file = f"{display}/{MANIFEST}"
@@ -195,6 +200,8 @@ def import_folder(session: Session, folder: DesignFolder, display: str) -> str:
         existing = next((v for v in design.versions if v.version == folder.version), None)
         if existing is not None:
             if existing.content_hash == folder.content_hash:
+                if origin == origins.SEED and existing.origin != origins.SEED:
+                    existing.origin = origins.SEED
                 return UNCHANGED
             raise VersionConflict(
                 f"{manifest_file}: version: {folder.version} is already published with different content "
@@ -211,7 +218,7 @@ def import_folder(session: Session, folder: DesignFolder, display: str) -> str:
         if design is None:
             design = Design(slug=folder.slug)
             session.add(design)
-        version = build_version(session, folder, parents)
+        version = build_version(session, folder, parents, origin)
         design.versions.append(version)
     session.flush()
     refresh_latest(design)
@@ -220,7 +227,11 @@ def import_folder(session: Session, folder: DesignFolder, display: str) -> str:
 
 def import_designs(db: Database, paths: Iterable[str | Path],
                    progress: Callable[[ImportResult], None] | None = None) -> ImportReport:
-    """Validate and import every design folder under *paths*, one transaction each."""
+    """Validate and import every design folder under *paths*, one transaction each.
+
+    Folders inside the configured ``designs_dir`` are recorded as the operator's
+    seed (:data:`~.origins.SEED`), any other as :data:`~.origins.FOLDER`.
+    """
     report = ImportReport()
     loaded: list[tuple[DesignFolder, str]] = []
     seen: dict[str, str] = {}
@@ -250,7 +261,8 @@ def import_designs(db: Database, paths: Iterable[str | Path],
         display = displays[id(folder)]
         try:
             with db.session() as session:
-                status = import_folder(session, folder, display)
+                status = import_folder(session, folder, display,
+                                       origins.folder_origin(folder.path, db.settings.designs_dir))
         except ManifestError as exc:
             record(ImportResult(display, INVALID, folder.slug, folder.version, [str(e) for e in exc.errors]))
         except OpenDesignError as exc:

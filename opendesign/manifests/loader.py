@@ -8,18 +8,17 @@ render sandbox.
 from __future__ import annotations
 
 import ast
-import csv
 import hashlib
-import io
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from ..errors import FieldError, ManifestError
+from .bom import read_bom_csv
 from .schema import BomLine, DesignManifest
+from .textfiles import TextError, decode_utf8, parse_toml
 
 MANIFEST = "design.toml"
 MODEL = "model.py"
@@ -115,9 +114,16 @@ def _reason(err: dict) -> str:
 
 def _check_model(source: str, display: str, errors: list[FieldError]) -> None:
     try:
-        tree = ast.parse(source, filename=display)
+        tree = ast.parse(source, filename="model.py")
     except SyntaxError as exc:
         errors.append(FieldError(display, f"line {exc.lineno}", f"syntax error: {exc.msg}"))
+        return
+    except (RecursionError, MemoryError):
+        # CPython's parser gives up on expressions nested thousands deep.
+        errors.append(FieldError(display, "", "is nested too deeply for Python's parser"))
+        return
+    except ValueError as exc:  # e.g. source code string cannot contain null bytes
+        errors.append(FieldError(display, "", f"cannot be parsed: {exc}"))
         return
     builds = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "build"]
     if not builds:
@@ -135,25 +141,6 @@ def _check_model(source: str, display: str, errors: list[FieldError]) -> None:
             if name.split(".")[0] not in allowed:
                 errors.append(FieldError(display, f"line {node.lineno}",
                                          f"imports {name!r}; model.py may import only cadquery, math and the standard library"))
-
-
-def _read_bom_csv(data: bytes, display: str, errors: list[FieldError]) -> list[BomLine]:
-    lines: list[BomLine] = []
-    try:
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
-        missing = {"item", "quantity"} - set(reader.fieldnames or ())
-        if missing:
-            errors.append(FieldError(display, "header", f"missing column(s): {', '.join(sorted(missing))}"))
-            return lines
-        for row_no, row in enumerate(reader, start=2):
-            try:
-                lines.append(BomLine(item=row["item"], quantity=float(row["quantity"]),
-                                     unit=row.get("unit") or "pcs", note=row.get("note") or ""))
-            except (ValueError, ValidationError) as exc:
-                errors.append(FieldError(display, f"row {row_no}", str(exc).splitlines()[0]))
-    except UnicodeDecodeError:
-        errors.append(FieldError(display, "", "must be UTF-8 text"))
-    return lines
 
 
 def load_design_folder(path: str | Path, display: str | None = None) -> DesignFolder:
@@ -176,9 +163,9 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
         errors.append(FieldError(manifest_file, "", "file is missing"))
     else:
         try:
-            raw = tomllib.loads(files[MANIFEST].decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            errors.append(FieldError(manifest_file, "", f"is not valid TOML: {exc}"))
+            raw = parse_toml(files[MANIFEST], manifest_file)
+        except TextError as exc:
+            errors.append(exc.error)
         else:
             try:
                 manifest = DesignManifest.model_validate(raw)
@@ -195,9 +182,9 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
         errors.append(FieldError(f"{display}/{MODEL}", "", "file is missing"))
     else:
         try:
-            model_source = files[MODEL].decode("utf-8")
-        except UnicodeDecodeError:
-            errors.append(FieldError(f"{display}/{MODEL}", "", "must be UTF-8 text"))
+            model_source = decode_utf8(files[MODEL], f"{display}/{MODEL}")
+        except TextError as exc:
+            errors.append(exc.error)
         else:
             _check_model(model_source, f"{display}/{MODEL}", errors)
 
@@ -206,15 +193,15 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
         errors.append(FieldError(f"{display}/{README}", "", "file is missing"))
     else:
         try:
-            readme = files[README].decode("utf-8")
-        except UnicodeDecodeError:
-            errors.append(FieldError(f"{display}/{README}", "", "must be UTF-8 text"))
+            readme = decode_utf8(files[README], f"{display}/{README}")
+        except TextError as exc:
+            errors.append(exc.error)
 
     bom: list[BomLine] = list(manifest.bom) if manifest else []
     if BOM_CSV in files:
         if bom:
             errors.append(FieldError(manifest_file, "bom", f"give the BOM either in design.toml or in {BOM_CSV}, not both"))
-        bom = _read_bom_csv(files[BOM_CSV], f"{display}/{BOM_CSV}", errors)
+        bom = read_bom_csv(files[BOM_CSV], f"{display}/{BOM_CSV}", errors)
 
     if errors or manifest is None:
         raise ManifestError(errors)

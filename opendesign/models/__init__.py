@@ -1,11 +1,11 @@
 """SQLAlchemy 2 models of the catalogue. Import from here; the modules split by area."""
 
-from .accounts import ApiToken, AuditEvent, User
+from .accounts import ApiToken, AuditEvent, User, UserSession
 from .base import Base, utcnow
 from .catalogue import Artifact, Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
 from .commons import Contribution, Maker, Production
 
 __all__ = [
     "ApiToken", "Artifact", "AuditEvent", "Author", "Base", "BomItem", "Contribution", "Design", "DesignFile",
-    "DesignVersion", "Lineage", "Maker", "Parameter", "Part", "Production", "Tag", "User", "utcnow",
+    "DesignVersion", "Lineage", "Maker", "Parameter", "Part", "Production", "Tag", "User", "UserSession", "utcnow",
 ]

@@ -22,6 +22,27 @@ class User(Base):
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                   passive_deletes=True)
+    sessions: Mapped[list[UserSession]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                       passive_deletes=True)
+
+
+class UserSession(Base):
+    """A logged-in browser session, so that logging out really ends it.
+
+    The cookie carries a random id; only its sha256 is stored. A session is
+    valid until it expires or is revoked (log out).
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship(back_populates="sessions")
 
 
 class ApiToken(Base):

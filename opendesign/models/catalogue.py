@@ -67,6 +67,9 @@ class DesignVersion(Base):
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: sha256 over every file of the design folder (see manifests.content_hash).
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    #: Where it came from (opendesign.catalogue.origins): decides whether its model may
+    #: render when the sandbox is not isolated.
+    origin: Mapped[str] = mapped_column(String(16), default="folder", server_default="folder")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     design: Mapped[Design] = relationship(back_populates="versions", foreign_keys=[design_id])

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
 from opendesign.accounts import audit
+from opendesign.catalogue import origins
 from opendesign.catalogue.queries import get_design, version_detail
 from opendesign.catalogue.refs import version_key
 from opendesign.errors import OpenDesignError
@@ -282,7 +283,7 @@ def publish():
         raise ParameterErrors({"file": ["send the design zip as the body (application/zip) or as 'file'"]})
     try:
         result = publish_archive(db, source, user=g.user, token=g.token, limits=upload_limits(),
-                                 tmp_dir=upload_dir())
+                                 tmp_dir=upload_dir(), origin=origins.API)
     except OpenDesignError as exc:
         record_refusal("publish", getattr(upload, "filename", None) or "api upload", exc, token=g.token)
         raise

@@ -9,7 +9,6 @@ together.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from ...catalogue.queries import get_design, get_version
 from ...errors import FieldError, ManifestError, OpenDesignError
 from ...manifests.loader import _field_path
+from ...manifests.textfiles import TextError, parse_toml
 from ...models import Design, DesignVersion
 from .. import lineage
 from .schema import (ContributionSpec, MakerFile, ProductionSpec, contribution_problems, cross_field_problems,
@@ -117,9 +117,9 @@ def load_maker_file(path: str | Path, display: str | None = None) -> MakerSource
     except OSError as exc:
         raise ManifestError([FieldError(display, "", f"cannot be read: {exc.strerror}")]) from None
     try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError([FieldError(display, "", f"is not valid TOML: {exc}")]) from None
+        raw = parse_toml(data, display)
+    except TextError as exc:
+        raise ManifestError([exc.error]) from None
     try:
         spec = validate_maker(raw, display)
     except ManifestError as exc:
