@@ -7,6 +7,7 @@ as is. The schema is owned by Alembic: :meth:`Database.migrate` upgrades to head
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,8 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # SQLite gives the -wal and -shm files the database file's mode: make it private first.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -106,7 +106,7 @@ class FileArtifactStore:
         self.max_bytes = max_bytes or settings.cache_max_bytes
         self.objects, self.tmp, self.locks = self.root / "objects", self.root / "tmp", self.root / "locks"
         for d in (self.objects, self.tmp, self.locks):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     # -- paths --------------------------------------------------------------------------
     def path(self, key: str, fmt: str) -> Path:
@@ -194,8 +194,7 @@ class FileArtifactStore:
             _unlink(tmp_data)
             raise
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(tmp_data, 0o644)
+            final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.replace(tmp_data, final)
             os.replace(tmp_meta, self._meta_path(key))
             _fsync_dir(final.parent)
@@ -241,7 +240,7 @@ class FileArtifactStore:
     def _acquire(self, key: str, blocking: bool = True) -> int | None:
         path = self.locks / f"{key}.lock"
         while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
             except BlockingIOError:
@@ -278,7 +277,7 @@ class FileArtifactStore:
 
     def evict(self, protect: Iterable[str] = ()) -> int:
         """Delete least-recently-used entries until the cache fits; return how many went."""
-        guard = os.open(self.root / "evict.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        guard = os.open(self.root / "evict.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:
                 fcntl.flock(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)

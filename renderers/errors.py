@@ -10,8 +10,13 @@ TIMEOUT = "timeout"
 OUT_OF_MEMORY = "out-of-memory"
 INVALID_GEOMETRY = "invalid-geometry"
 SANDBOX_FAILURE = "sandbox-failure"
+#: The design is not the operator's seed and the sandbox cannot isolate it (opendesign.trust).
+SANDBOX_REQUIRED = "sandbox-required"
+#: The job filled its own scratch disk (its per-job quota).
+DISK_FULL = "disk-full"
 
-CATEGORIES = (INVALID_PARAMS, SCRIPT_ERROR, TIMEOUT, OUT_OF_MEMORY, INVALID_GEOMETRY, SANDBOX_FAILURE)
+CATEGORIES = (INVALID_PARAMS, SCRIPT_ERROR, TIMEOUT, OUT_OF_MEMORY, INVALID_GEOMETRY, SANDBOX_FAILURE,
+              SANDBOX_REQUIRED, DISK_FULL)
 
 
 class RenderError(OpenDesignError):

@@ -69,6 +69,8 @@ class SandboxPlan:
     bwrap: str | None
     uid_base: int | None
     reason: str
+    #: Host paths each job's mount namespace covers when not isolated (see renderers.sandbox.mounts).
+    hide: tuple[str, ...] = ()
 
     @property
     def isolated(self) -> bool:
@@ -80,8 +82,8 @@ class SandboxPlan:
                     f"per-slot uids {self.uid_base}+)")
         if self.mode == "bwrap-userns":
             return "bubblewrap in a user namespace (not root: workers keep the server's uid)"
-        return (f"NONE — {self.reason}; rlimits, uid drop and no network per job, but the filesystem is not "
-                "isolated")
+        return (f"NONE — {self.reason}; rlimits, uid drop, no network and (as root) a mount namespace per job "
+                "that hides the home, /tmp and /run, but the rest of the host's filesystem is in view")
 
 
 def bwrap_path() -> str | None:
@@ -102,14 +104,27 @@ def python_readable_by_others() -> bool:
     return True
 
 
+def private_paths(settings: Settings) -> tuple[str, ...]:
+    """What an unisolated job must not see: the home, an SQLite database elsewhere, the config file."""
+    paths = [settings.home.resolve()]
+    if settings.database.startswith("sqlite:///"):
+        paths.append(Path(settings.database.split("///", 1)[1]).resolve().parent)
+    config = os.environ.get("OPENDESIGN_CONFIG")
+    if config:
+        paths.append(Path(config).resolve())
+    return tuple(dict.fromkeys(str(p) for p in paths))
+
+
 def plan(settings: Settings) -> SandboxPlan:
     root = os.geteuid() == 0
     uid_base = JOB_UID_BASE + UIDS_PER_POOL * (os.getpid() % 65536) if root else None
     if not settings.render_use_bwrap:
-        return SandboxPlan("none", None, uid_base, "disabled by render_use_bwrap = false")
+        return SandboxPlan("none", None, uid_base, "the bubblewrap sandbox is disabled by render_use_bwrap = false",
+                           private_paths(settings))
     found = bwrap_path()
     if found is None:
-        return SandboxPlan("none", None, uid_base, "bubblewrap (bwrap) is not installed; apt-get install bubblewrap")
+        return SandboxPlan("none", None, uid_base, "bubblewrap (bwrap) is not installed; apt-get install bubblewrap",
+                           private_paths(settings))
     if root:
         return SandboxPlan("bwrap", found, uid_base, "")
     return SandboxPlan("bwrap-userns", found, None, "")
@@ -140,6 +155,8 @@ def command(sandbox: SandboxPlan, control_fd: int, jobs_dir: str, tmpfs_bytes: i
     if sandbox.uid_base is not None:
         zygote += ["--uid-base", str(sandbox.uid_base)]
     if not sandbox.isolated:
+        for path in sandbox.hide:
+            zygote += ["--hide", path]
         return zygote
     zygote.append("--isolated")
     if sandbox.mode == "bwrap":

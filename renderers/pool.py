@@ -80,11 +80,16 @@ class RenderPool(Protocol):
     def close(self) -> None: ...
 
 
+#: Scratch space a job gets beyond the outputs it may hand back (temporary files, exporters' spill).
+JOB_DISK_SLACK = 16 * MiB
+
+
 def limits_for(settings: Settings) -> Limits:
     file_bytes = settings.render_max_output_mb * MiB
     return Limits(cpu_seconds=settings.render_cpu_seconds, memory_bytes=settings.render_memory_mb * MiB,
                   file_bytes=file_bytes, open_files=256, processes=max(64, 4 * (os.cpu_count() or 1)),
-                  wall_seconds=float(settings.render_timeout), output_bytes=4 * file_bytes)
+                  wall_seconds=float(settings.render_timeout), output_bytes=4 * file_bytes,
+                  disk_bytes=4 * file_bytes + JOB_DISK_SLACK)
 
 
 class WarmPool:
@@ -154,6 +159,11 @@ class WarmPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
         if zygote is not None:
             zygote.kill()
+
+    @property
+    def isolated(self) -> bool:
+        """Whether jobs run in bubblewrap (see :func:`renderers.launcher.plan`)."""
+        return self.sandbox.isolated
 
     # -- lifecycle ----------------------------------------------------------------
     def start(self) -> dict:

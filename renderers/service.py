@@ -8,12 +8,15 @@ across all processes. :func:`fetch` returns an artifact's verified bytes.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from opendesign import trust
+from opendesign.catalogue import origins
 from opendesign.catalogue.queries import get_version
 from opendesign.config import Settings
 from opendesign.db import Database
@@ -22,13 +25,15 @@ from opendesign.parameters import ParameterError, canonical_json, canonicalise, 
 
 from . import meshes
 from .cache import ArtifactMeta, ArtifactStore, FileArtifactStore, StoredArtifact
-from .errors import INVALID_PARAMS, SANDBOX_FAILURE, SCRIPT_ERROR, RenderError
+from .errors import INVALID_PARAMS, SANDBOX_FAILURE, SANDBOX_REQUIRED, SCRIPT_ERROR, RenderError
 from .formats import DEFAULT_QUALITY, FORMATS, Quality, get_format, get_quality
 from .keys import cache_key
 from .provenance import embed as embed_provenance
 from .provenance import for_design
 from .pool import RenderJob, RenderOutput, RenderPool, get_pool
 from .sandbox.names import part_stem
+
+log = logging.getLogger(__name__)
 
 #: Design files that a model cannot use and that are not worth copying into every job.
 _NOT_FOR_BUILD = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".md")
@@ -61,6 +66,8 @@ class DesignSnapshot:
     license: str = ""
     title: str = ""
     authors: tuple[str, ...] = ()
+    #: Where the version came from (opendesign.catalogue.origins); untrusted unless known.
+    origin: str = origins.FOLDER
 
     @property
     def ref(self) -> str:
@@ -74,7 +81,8 @@ class DesignSnapshot:
                                for p in version.parameters),
                    parts=tuple(p.name for p in version.parts),
                    files=_build_files(version) if files else None,
-                   license=version.license, title=version.title, authors=tuple(a.name for a in version.authors))
+                   license=version.license, title=version.title, authors=tuple(a.name for a in version.authors),
+                   origin=version.origin)
 
 
 def _build_files(version: DesignVersion) -> dict[str, bytes]:
@@ -313,10 +321,12 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
                         results[fmt] = hit
                         missing.remove(fmt)
                 if missing:
+                    pool = pool or get_pool(settings)
+                    check_trust(settings, pool, snap)
                     started = time.perf_counter()
                     snap = with_files(db, snap)
                     request.snap = snap
-                    produced, _ = produce(snap, canonical, missing, q, pool or get_pool(settings),
+                    produced, _ = produce(snap, canonical, missing, q, pool,
                                           max_triangles=settings.render_max_triangles,
                                           base_url=settings.base_url)
                     results.update(request.store_all(produced, time.perf_counter() - started))
@@ -324,6 +334,25 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
     except RenderError as exc:
         raise exc.with_ref(snap.ref) from None
     return [info for fmt in fmts for info in results[fmt]]
+
+
+_warned: set[str] = set()
+
+
+def check_trust(settings: Settings, pool: RenderPool, snap: DesignSnapshot) -> None:
+    """Refuse to run *snap*'s model in a pool that cannot isolate it, unless it is the operator's seed.
+
+    :raises RenderError: ``sandbox-required``, naming the missing sandbox and the setting.
+    """
+    isolated = bool(getattr(pool, "isolated", False))
+    reason = getattr(getattr(pool, "sandbox", None), "reason", "") or "the render pool is not sandboxed"
+    refused = trust.refusal(settings, isolated, snap.origin, snap.ref, reason)
+    if refused:
+        raise RenderError(SANDBOX_REQUIRED, refused, ref=snap.ref)
+    if not isolated and snap.ref not in _warned:
+        _warned.add(snap.ref)
+        log.warning("rendering %s (%s) WITHOUT filesystem isolation: %s", snap.ref, snap.origin,
+                    trust.render_mode(settings, False).describe())
 
 
 def fetch(db: Database, settings: Settings, version: str | DesignVersion | DesignSnapshot,

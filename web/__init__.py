@@ -18,6 +18,7 @@ from flask_wtf import CSRFProtect
 
 from opendesign.config import Settings, load_settings
 from opendesign.db import Database
+from opendesign.home import secure_home
 
 csrf = CSRFProtect()
 
@@ -77,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not isinstance(settings, Settings):
         settings = _settings_from(app.config, dict(os.environ))
     app.config["SETTINGS"] = settings
+    secure_home(settings.home)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(settings)
 

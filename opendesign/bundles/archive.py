@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..home import public_mode
+
 #: Bumped whenever the layout or any generated file changes shape (part of make's stamp).
 BUNDLE_FORMAT = "1"
 MANIFEST = "MANIFEST.sha256"
@@ -76,7 +78,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, public_mode(0o644))  # mkstemp made it 0600; a private home keeps it so
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

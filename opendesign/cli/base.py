@@ -22,7 +22,11 @@ class AppContext:
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(home=self._home)
+        from ..home import secure_home
+
+        settings = load_settings(home=self._home)
+        secure_home(settings.home)
+        return settings
 
     @cached_property
     def db(self) -> Database:

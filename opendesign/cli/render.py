@@ -207,8 +207,11 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
     from renderers.sandbox.confine import seccomp_supported
     from renderers.pool import RenderJob, get_pool, limits_for
 
+    from ..trust import render_mode
+
     settings = app.settings
     plan = launcher.plan(settings)
+    mode = render_mode(settings, plan.isolated)
     bwrap = launcher.bwrap_path()
     bwrap_version = None
     if bwrap:
@@ -227,6 +230,8 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
         "euid": os.geteuid(),
         "sandbox": {"mode": plan.mode, "isolated": plan.isolated, "detail": plan.describe(),
                     "job_uid_base": plan.uid_base, "seccomp": seccomp_supported()},
+        "render_mode": {"mode": mode.name, "detail": mode.describe(),
+                        "allow_unsandboxed_untrusted": settings.render_allow_unsandboxed_untrusted},
         "pool_size": settings.render_pool_size,
         "limits": {"timeout_seconds": settings.render_timeout, "cpu_seconds": limits.cpu_seconds,
                    "memory_mb": settings.render_memory_mb, "max_output_mb": settings.render_max_output_mb,
@@ -266,6 +271,7 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
             ("bwrap", f"{bwrap} ({bwrap_version})" if bwrap else "not installed (apt-get install bubblewrap)"),
             ("running as", "root" if report["euid"] == 0 else f"uid {report['euid']}"),
             ("sandbox", f"{plan.mode}: {plan.describe()}"),
+            ("renders", ("" if mode.isolated else "NOT ISOLATED — ") + mode.describe()),
             ("seccomp", "on (x86_64 filter)" if seccomp_supported() else "OFF (filter written for x86_64 only)"),
             ("pool size", str(settings.render_pool_size)),
             ("limits", f"wall {settings.render_timeout:g} s, CPU {limits.cpu_seconds} s, memory "
@@ -283,7 +289,7 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
                                   f"in {p['render_seconds']:.3f} s" if p["ok"]
                          else f"FAILED — {p['error']['category']}: {p['error']['message']}"))
         for key, value in rows:
-            colour = "red" if value.startswith(("NONE", "none", "FAILED", "not installed", "OFF")) else None
+            colour = "red" if value.startswith(("NONE", "none", "FAILED", "not installed", "OFF", "NOT")) else None
             click.echo(f"{key:<11} " + click.style(value, fg=colour))
     if not ok:
         sys.exit(1)

@@ -89,6 +89,8 @@ class Limits:
     wall_seconds: float = 60.0
     #: Most bytes of output files a job may hand back, all files together.
     output_bytes: int = 512 * 1024 * 1024
+    #: The job folder's own disk (a tmpfs of this size, beyond its inputs); 0: no quota of its own.
+    disk_bytes: int = 0
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

@@ -21,7 +21,7 @@ import stat
 import sys
 import time
 
-from . import confine, protocol
+from . import confine, mounts, protocol
 from .names import expected_files
 from .worker import MAX_JOB_INPUT, Job, WorkerHandle, fork_worker
 
@@ -43,9 +43,15 @@ def failure(category: str, message: str, tb: list[str] | None = None, log: list[
 
 
 def prepare(jobs_dir: str, job: Job) -> tuple[str, str, str]:
-    """``<jobs>/job-*/in`` (design files, readable by the job's group) and ``work`` (the job's own)."""
+    """``<jobs>/job-*/in`` (design files, readable by the job's group) and ``work`` (the job's own).
+
+    The job folder is a tmpfs of its own, capped at the job's disk quota plus its
+    inputs (see :func:`.mounts.job_disk`), where the supervisor may mount one.
+    """
     root = os.path.join(jobs_dir, f"job-{os.getpid()}-{secrets.token_hex(6)}")
     os.mkdir(root, 0o711)
+    if job.limits.disk_bytes:
+        mounts.job_disk(root, job.limits.disk_bytes + sum(len(b) for b in job.files.values()))
     indir, workdir = os.path.join(root, "in"), os.path.join(root, "work")
     os.mkdir(indir, 0o750)
     for rel, data in job.files.items():
@@ -280,14 +286,29 @@ def run(job: Job, worker: WorkerHandle, workdir: str, private_pids: bool) -> tup
             "timings": {k: round(v, 6) for k, v in timings.items() if isinstance(v, float)}}, blobs
 
 
-def main(link: socket.socket, jobs_dir: str, uid_base: int | None, isolated: bool) -> None:
+def disk_full_failure(response: dict, root: str, job: Job) -> dict:
+    """A failed job that had filled its own disk fails as ``disk-full``, whatever the script reported."""
+    if response.get("ok") or not job.limits.disk_bytes:
+        return response
+    if not mounts.disk_full(root) and "No space left on device" not in str(response.get("message", "")):
+        return response
+    quota = job.limits.disk_bytes / (1024 * 1024)
+    return failure("disk-full", f"the design filled its {quota:.0f} MiB of scratch disk (its per-job quota) "
+                                "and was stopped", response.get("traceback"), response.get("log"))
+
+
+def main(link: socket.socket, jobs_dir: str, uid_base: int | None, isolated: bool,
+         hide: list[str] | None = None) -> None:
     """A spare supervisor: fork the worker, wait for one job on *link*, run it, exit.
 
     *isolated*: the zygote runs in bubblewrap's namespaces (own pids, no network).
+    *hide*: host paths the job must not see when it is not isolated (see :mod:`.mounts`).
     """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     confine.set_pdeathsig(signal.SIGKILL)
     confine.set_child_subreaper()
+    # Before the worker is forked, so that it (and all the job starts) shares the namespace.
+    mounts.private_namespace(jobs_dir, list(hide or ()), isolated)
     worker = fork_worker(uid_base, isolated)
     private_pids = isolated
     try:
@@ -308,6 +329,7 @@ def main(link: socket.socket, jobs_dir: str, uid_base: int | None, isolated: boo
         prepared = time.monotonic()
         worker.start(job, indir, workdir)
         response, files = run(job, worker, workdir, private_pids)
+        response = disk_full_failure(response, root, job)
         if "timings" in response:
             response["timings"]["prepare"] = round(prepared - received, 6)
             response["received_at"] = received
@@ -323,5 +345,6 @@ def main(link: socket.socket, jobs_dir: str, uid_base: int | None, isolated: boo
         kill_job(job, private_pids)
     confine.kill_descendants()  # also an idle worker that never got its job
     if root is not None:
+        mounts.release_job_disk(root)
         shutil.rmtree(root, ignore_errors=True)
     sock.close()

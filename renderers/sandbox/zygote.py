@@ -72,7 +72,7 @@ class Zygote:
                 ours.close()
                 for link in self.spares:
                     link.close()
-                supervisor.main(theirs, self.args.jobs_dir, self.args.uid_base, self.args.isolated)
+                supervisor.main(theirs, self.args.jobs_dir, self.args.uid_base, self.args.isolated, self.args.hide)
             finally:
                 os._exit(0)
         theirs.close()
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     #: uid be swept with kill(-1) (outside, that would reach the host's
     #: processes); outside, each worker cuts its own network off.
     parser.add_argument("--isolated", action="store_true")
+    #: Host paths a job must not see when not isolated (OPENDESIGN_HOME, the database...).
+    parser.add_argument("--hide", action="append", default=[])
     args = parser.parse_args(argv)
     control = socket.socket(fileno=args.control_fd)
     confine.set_pdeathsig(signal.SIGKILL)
