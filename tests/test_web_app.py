@@ -48,10 +48,14 @@ def test_instance_config_sets_core_settings_below_env(tmp_path, env, monkeypatch
         app.extensions["opendesign.search"].close()
 
 
-def test_healthz(client):
+def test_healthz(app, client, db):
+    app.extensions["opendesign.search"].ensure(db.sessionmaker)  # an index that exists
     r = client.get("/healthz")
-    assert r.status_code == 200
-    assert r.json["status"] == "ok" and r.json["database"] == "ok"
+    assert r.json["database"]["status"] == "ok" and r.json["search_index"]["status"] == "ok"
+    assert r.json["disk"]["free_bytes"] > 0 and r.headers["Cache-Control"] == "no-store"
+    degraded = [name for name in ("disk", "render") if r.json[name]["status"] != "ok"]
+    assert r.json["degraded"] == degraded
+    assert r.status_code == (200 if not degraded else 503) and r.json["status"] == ("degraded" if degraded else "ok")
 
 
 def test_openapi_document(client):

@@ -1,35 +1,52 @@
-"""Who is asking: the logged-in user (cookie session) or an API token (Bearer header)."""
+"""Who is asking: the logged-in user (cookie session) or an API token (Bearer header).
+
+The cookie holds a server-side session id (:mod:`opendesign.accounts.sessions`),
+checked on every request: once its session is revoked (log out) or expired,
+the cookie is worth nothing, even a copy saved before.
+"""
 
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
-from opendesign.accounts import audit, verify_token
+from opendesign.accounts import audit, end_session, session_user, start_session, verify_token
 from opendesign.models import User
 
 from .db import get_session
+
+SESSION_KEY = "sid"
 
 
 def current_user() -> User | None:
     """The logged-in user, loaded once per request (no query for anonymous visitors)."""
     if "user" not in g:
-        user_id = session.get("user_id")
-        g.user = get_session().get(User, user_id) if user_id is not None else None
-        if user_id is not None and g.user is None:
-            session.clear()
+        sid = session.get(SESSION_KEY)
+        g.user = session_user(get_session(), sid) if sid is not None else None
+        if g.user is None and session:
+            session.pop(SESSION_KEY, None)
+            session.pop("user_id", None)  # cookies of before server-side sessions
     return g.user
 
 
 def log_in(user: User) -> None:
+    """Start a session for *user* (the caller commits)."""
+    lifetime = current_app.permanent_session_lifetime
+    if not isinstance(lifetime, timedelta):
+        lifetime = timedelta(seconds=lifetime)
     session.clear()
-    session["user_id"] = user.id
+    session[SESSION_KEY] = start_session(get_session(), user, lifetime)
     session.permanent = True
     g.user = user
 
 
 def log_out() -> None:
+    """End this browser's session on the server too (the caller commits)."""
+    sid = session.get(SESSION_KEY)
+    if sid is not None:
+        end_session(get_session(), sid)
     session.clear()
     g.user = None
 

@@ -8,11 +8,13 @@ except forms that show problems next to their fields.
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from opendesign.accounts import AccountError, PermissionDenied
@@ -27,6 +29,7 @@ from opendesign.errors import (
 from opendesign.publish import PublishConflict, UnsafeArchive
 
 from .params import ParameterErrors
+from .redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,9 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str, fields: dict | None = None, title: str | None = None) -> Response:
+    message = redact(message)
+    if fields:
+        fields = {redact(key): [redact(str(v)) for v in values] for key, values in fields.items()}
     if wants_json():
         body = {"error": {"status": status, "message": message}}
         if fields:
@@ -94,7 +100,48 @@ def error_response(status: int, message: str, fields: dict | None = None, title:
 
 _TITLES = {400: "Bad request", 401: "Log in required", 403: "Not allowed", 404: "Not found",
            405: "Method not allowed", 409: "Conflict", 413: "Upload too large", 422: "Cannot be processed",
-           500: "Server error", 503: "Busy"}
+           429: "Too many attempts", 500: "Server error", 503: "Busy", 507: "Server storage full"}
+
+#: errno values (and SQLSTATE / SQLite messages) that mean the server's disk is full.
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+_FULL_SQLSTATES = ("53100",)  # PostgreSQL disk_full
+_FULL_MESSAGES = ("database or disk is full", "no space left on device", "could not extend file")
+DISK_FULL_MESSAGE = ("the server ran out of disk space, so nothing was saved; please try again later "
+                     "(the operators have been alerted through the log and /healthz)")
+
+
+def storage_full(exc: BaseException) -> bool:
+    """Whether *exc* (an OS or database error) says the server's disk is full."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS:
+            return True
+        if getattr(exc, "sqlstate", None) in _FULL_SQLSTATES:
+            return True
+        if isinstance(exc, DBAPIError | OSError) and any(m in str(exc).lower() for m in _FULL_MESSAGES):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _storage_error(exc: Exception):
+    if not storage_full(exc):
+        raise exc
+    log.error("disk full on %s %s: %s", request.method, request.path, exc)
+    _rollback()
+    response = error_response(507, DISK_FULL_MESSAGE)
+    response.headers["Retry-After"] = "300"
+    return response
+
+
+def _rollback() -> None:
+    from .db import get_session
+
+    try:
+        get_session().rollback()
+    except Exception:  # noqa: BLE001 — the answer matters more than a clean session
+        pass
 
 
 def _opendesign_error(exc: OpenDesignError):
@@ -120,6 +167,8 @@ def _csrf_error(exc: CSRFError):
 def _unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _http_error(exc)
+    if storage_full(exc):
+        return _storage_error(exc)
     log.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "something went wrong on our side; it has been logged")
 
@@ -128,5 +177,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OpenDesignError, _opendesign_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OSError, _storage_error)
+    app.register_error_handler(DBAPIError, _storage_error)
     if not app.testing:
         app.register_error_handler(Exception, _unexpected)

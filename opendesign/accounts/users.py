@@ -1,7 +1,11 @@
 """Registering users and checking their passwords.
 
 Passwords are hashed with werkzeug's default (scrypt, salted); only the hash
-is stored.
+is stored, and a new one must be strong enough (:mod:`.passwords`).
+
+Registration never says whether an e-mail address has an account: a taken
+username or address gives one message, naming neither, and the password is
+hashed either way so the answer takes as long.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import FieldError, NotFound
 from ..models import User
 from .errors import AccountError
+from .passwords import weakness
 
 USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{1,62}[a-z0-9])?$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -24,22 +29,31 @@ MAX_PASSWORD = 1024
 # A fixed hash checked when the user does not exist, so a login attempt takes
 # as long for an unknown name as for a wrong password.
 _DUMMY_HASH = generate_password_hash("opendesign-timing-equaliser")
+#: What a refused registration says when the username or the e-mail is taken (either, or both).
+TAKEN = ("this username or e-mail address cannot be used for a new account; if you have an account, "
+         "log in (or choose another username)")
 
 
 def _problems(session: Session, username: str, email: str, password: str) -> list[FieldError]:
     errors: list[FieldError] = []
-    if not USERNAME_RE.match(username):
+    valid_username = bool(USERNAME_RE.match(username))
+    valid_email = len(email) <= 300 and bool(EMAIL_RE.match(email))
+    if not valid_username:
         errors.append(FieldError("", "username", "use 3-64 lowercase letters, digits, '-' or '_'"))
-    elif session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
-        errors.append(FieldError("", "username", "this username is taken"))
-    if len(email) > 300 or not EMAIL_RE.match(email):
+    if not valid_email:
         errors.append(FieldError("", "email", "not a valid e-mail address"))
-    elif session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        errors.append(FieldError("", "email", "an account with this e-mail address exists"))
     if len(password) < MIN_PASSWORD:
         errors.append(FieldError("", "password", f"use at least {MIN_PASSWORD} characters"))
     elif len(password) > MAX_PASSWORD:
         errors.append(FieldError("", "password", f"use at most {MAX_PASSWORD} characters"))
+    elif (weak := weakness(password, [username, email, *email.split("@")])) is not None:
+        errors.append(FieldError("", "password", weak))
+    if valid_username and valid_email:
+        # Both looked up always, and one message for either: the answer never tells which.
+        taken_name = session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None
+        taken_email = session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None
+        if taken_name or taken_email:
+            errors.append(FieldError("", "username", TAKEN))
     return errors
 
 
@@ -51,15 +65,17 @@ def register(session: Session, username: str, email: str, password: str) -> User
     username = username.strip().lower()
     email = email.strip().lower()
     errors = _problems(session, username, email, password)
+    # Hashed before the outcome is known, so refusals take as long as an account creation.
+    password_hash = generate_password_hash(password[:MAX_PASSWORD])
     if errors:
         raise AccountError(errors)
-    user = User(username=username, email=email, password_hash=generate_password_hash(password))
+    user = User(username=username, email=email, password_hash=password_hash)
     session.add(user)
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError:  # registered concurrently under the same name
-        raise AccountError([FieldError("", "username", "this username is taken")]) from None
+    except IntegrityError:  # registered concurrently under the same name or address
+        raise AccountError([FieldError("", "username", TAKEN)]) from None
     return user
 
 

@@ -111,7 +111,8 @@ def _cache_keys(content_hash: str, params_json: str, formats: tuple[str, ...], q
 def _render_status(exc: BaseException) -> int:
     category = getattr(exc, "category", "")
     return {"invalid-params": 422, "script-error": 422, "invalid-geometry": 422, "timeout": 504,
-            "out-of-memory": 503, "sandbox-failure": 503}.get(category, 500)
+            "out-of-memory": 503, "sandbox-failure": 503, "sandbox-required": 503,
+            "disk-full": 422}.get(category, 500)
 
 
 class WebRenderer:
@@ -176,7 +177,9 @@ class WebRenderer:
             return {"id": job_id, "status": "pending"}
         exc = future.exception()
         if exc is not None:
-            return {"id": job_id, "status": "failed", "error": str(exc),
+            from ..redact import redact
+
+            return {"id": job_id, "status": "failed", "error": redact(str(exc)),
                     "category": getattr(exc, "category", None)}
         return {"id": job_id, "status": "done", "files": [
             {"format": i.format, "part": i.part, "sha256": i.sha256, "bytes": i.bytes, "filename": i.filename,

@@ -16,6 +16,7 @@ from ..auth import current_user, log_in, log_out, login_required
 from ..db import get_session
 from ..errors import status_for
 from ..forms import LoginForm, MakerForm, PostForm, RegisterForm, TokenForm
+from ..limits import login_limits, register_limits
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 blueprints = [bp]
@@ -38,6 +39,7 @@ def _add_service_errors(form, exc: AccountError) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_limits
 def register_view():
     form = RegisterForm()
     status = 200
@@ -49,8 +51,8 @@ def register_view():
             db.rollback()
             _add_service_errors(form, exc)
         else:
-            db.commit()
             log_in(user)
+            db.commit()
             flash(f"Welcome, {user.username}. Your account is ready.", "success")
             return redirect(url_for("account.index"))
     if request.method == "POST":
@@ -59,6 +61,7 @@ def register_view():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():
     form = LoginForm()
     status = 200
@@ -67,6 +70,7 @@ def login():
         user = authenticate(db, form.login.data, form.password.data)
         if user is not None:
             log_in(user)
+            db.commit()
             flash(f"Logged in as {user.username}.", "success")
             return redirect(_safe_next(request.args.get("next")))
         form.form_errors.append("wrong username/e-mail or password")
@@ -80,6 +84,7 @@ def logout():
     form = PostForm()
     if form.validate_on_submit():
         log_out()
+        get_session().commit()
         flash("Logged out.", "info")
     return redirect(url_for("catalogue.home"))
 

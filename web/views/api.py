@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, send_file, url_for
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from opendesign.accounts import audit
@@ -46,11 +45,11 @@ def _paging() -> tuple[int, int]:
 
 @health.get("/healthz")
 def healthz():
-    started = time.perf_counter()
-    db = get_session()
-    db.execute(text("SELECT 1"))
-    return jsonify({"status": "ok", "database": "ok", "render": render_service().available,
-                    "ms": round((time.perf_counter() - started) * 1000, 2)})
+    """Every check's state; 200 when all are ok, 503 when any is degraded (see :mod:`web.health`)."""
+    from ..health import report
+
+    body, ok = report()
+    return jsonify(body), 200 if ok else 503, {"Cache-Control": "no-store"}
 
 
 @bp.get("/openapi.json")

@@ -20,6 +20,7 @@ from ..forms import ForkForm, PublishForm
 from ..lineage_svg import render_family
 from ..pages import design_context, find_version, version_url
 from ..params import ParameterErrors, parse_params
+from ..redact import redact
 
 bp = Blueprint("designs", __name__)
 blueprints = [bp]
@@ -47,7 +48,7 @@ def _page(slug: str, version: str | None):
                 renders = renderer.render(db, find_version(db, slug, row.version), values, ("glb", "stl"),
                                           quality="normal", wait=current_app.config["RENDER_WAIT_SECONDS"])
             except OpenDesignError as exc:
-                renders = RenderSet(error=str(exc))
+                renders = RenderSet(error=redact(str(exc)))
         else:
             renders = renderer.cached(db, v, values, ("glb", "stl", "3mf", "step", "svg"))
     context = design_context(db, facts, v, values, custom and not errors, renders, errors)
