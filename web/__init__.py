@@ -93,7 +93,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import adapters, auth, db, errors, filters, limits, security
 
     db.init_app(app)
-    limits.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
@@ -107,4 +106,5 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
     files.init_app(app)
+    limits.init_app(app)
     return app

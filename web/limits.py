@@ -1,35 +1,56 @@
 """Rate limits (Flask-Limiter), shared across processes when a broker is configured.
 
-:data:`limiter` is created unbound and attached in the factory, like every
-extension; other areas add their own limits with ``@limiter.limit(...)`` or
-:meth:`~flask_limiter.Limiter.shared_limit`. Storage: the ``broker_url``
-setting's Redis when set (limits hold across every web process), else each
-process's memory. ``RATELIMIT_KEY_PREFIX`` keeps deployments (and test runs)
-sharing one Redis apart.
+Each app gets its own :class:`~flask_limiter.Limiter` (:func:`limiter`), made
+in the factory from its config: Flask-Limiter keeps some settings (the key
+prefix) from the first app an instance met, so one instance per process
+would mix up apps made in one process (tests, several deployments). Areas
+limit their views with :func:`limit` once the blueprints are registered.
+
+Storage: the ``broker_url`` setting's Redis when set (limits hold across
+every web process), else the process's memory. ``RATELIMIT_KEY_PREFIX``
+keeps deployments (and test runs) sharing one Redis apart.
 
 Login is limited per account and per address; only failed attempts count,
 so the limit never gets in the way of a user who types the password right,
 and once it is reached even the right password is refused until it resets
-(429 with ``Retry-After``).
+(429 with ``Retry-After``). Registration is limited per address.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+EXTENSION = "opendesign.limiter"
 
 DEFAULTS = {
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per minute; 50 per hour",
     "LOGIN_LIMIT_PER_ADDRESS": "20 per minute; 200 per hour",
-    "REGISTER_LIMIT_PER_ADDRESS": "10 per hour",
+    "REGISTER_LIMIT_PER_ADDRESS": "20 per hour",
     "RATELIMIT_KEY_PREFIX": "opendesign",
+    "RATELIMIT_HEADERS_ENABLED": True,
     # Storage down: refuse nothing rather than every login (the limits are a brake, not a lock).
     "RATELIMIT_SWALLOW_ERRORS": True,
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
+TOO_MANY_LOGINS = "too many failed log-ins for this account or from this address; wait a minute and try again"
+
+
+def limiter(app: Flask | None = None) -> Limiter:
+    """The app's limiter (the current app's by default)."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def limit(app: Flask, endpoint: str, value: str | Callable[[], str], **options) -> None:
+    """Put the limit *value* (``"10 per minute; 50 per hour"``) on the view of *endpoint*.
+
+    *options* go to :meth:`flask_limiter.Limiter.limit` (``key_func``, ``methods``,
+    ``deduct_when``, ``scope``, ``error_message``...).
+    """
+    app.view_functions[endpoint] = limiter(app).limit(value, **options)(app.view_functions[endpoint])
 
 
 def failed(response: Response) -> bool:
@@ -43,27 +64,16 @@ def login_account() -> str:
 
 
 def init_app(app: Flask) -> None:
+    """Make the app's limiter and put the account limits on; call after the blueprints are registered."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    broker = app.config["SETTINGS"].broker_url
-    app.config.setdefault("RATELIMIT_STORAGE_URI", broker or "memory://")
-    limiter.init_app(app)
-
-
-def login_limits(view):
-    """Per account and per address, counting failed attempts only (see the module docstring)."""
-    from flask import current_app
-
-    per_account = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=login_account,
-                                methods=["POST"], deduct_when=failed, scope="login-account")
-    per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
-                                deduct_when=failed, scope="login-address")
-    return per_address(per_account(view))
-
-
-def register_limits(view):
-    """Per address: accounts are cheap to probe with, so their creation is not."""
-    from flask import current_app
-
-    return limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_ADDRESS"], methods=["POST"],
-                         scope="register-address")(view)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["SETTINGS"].broker_url or "memory://")
+    app.extensions[EXTENSION] = Limiter(get_remote_address, app=app)
+    config = app.config
+    limit(app, "account.login", config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=login_account, methods=["POST"],
+          deduct_when=failed, scope="login-account", error_message=TOO_MANY_LOGINS)
+    limit(app, "account.login", config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=failed,
+          scope="login-address", error_message=TOO_MANY_LOGINS)
+    limit(app, "account.register_view", config["REGISTER_LIMIT_PER_ADDRESS"], methods=["POST"],
+          scope="register-address",
+          error_message="too many registrations from this address; try again in an hour")
