@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sys
@@ -51,6 +52,12 @@ class ErrorHandlingGroup(click.Group):
         except OpenDesignError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            click.secho(f"error: the disk is full ({exc.strerror}{': ' + exc.filename if exc.filename else ''}); "
+                        "nothing more was written", fg="red", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=ErrorHandlingGroup, context_settings={"help_option_names": ["-h", "--help"]})
