@@ -73,6 +73,10 @@ class RenderOutput:
 
 
 class RenderPool(Protocol):
+    #: Whether jobs run in an isolating sandbox; the render service lets only seed designs
+    #: into a pool that is not (opendesign.trust). A pool without the attribute counts as not.
+    isolated: bool
+
     def submit(self, job: RenderJob) -> Future[RenderOutput]: ...
 
     def render(self, job: RenderJob) -> RenderOutput: ...

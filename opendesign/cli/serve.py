@@ -34,6 +34,13 @@ def serve(app: AppContext, host: str, port: int, threads: int, no_warm: bool) ->
             flask_app.extensions["opendesign.render"].warm()
         except Exception as exc:  # serving pages matters more than a warm render pool
             click.secho(f"warning: the render pool did not start: {exc}", fg="yellow", err=True)
+    from renderers.launcher import plan
+
+    from ..trust import render_mode
+
+    mode = render_mode(settings, plan(settings).isolated)
+    if not mode.isolated:
+        click.secho(f"warning: {mode.describe()}", fg="yellow", err=True)
     click.echo(f"opendesign: serving {settings.home} on http://{host}:{port} (waitress, {threads} threads)")
     waitress_serve(flask_app, host=host, port=port, threads=threads, ident="opendesign",
                    max_request_body_size=flask_app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024,

@@ -40,12 +40,15 @@ def _canvas_has_pixels(page) -> bool:
 
 
 def test_design_page_draws_the_model(page, live_server):
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.goto(f"{live_server.base}/designs/{SEED}")
     assert page.locator("h1").first.inner_text() == "Solar Food Dryer Rack" or page.locator("h1").count()
     _wait_mesh(page, 1)
     assert page.locator("#viewer canvas").count() == 1
     assert _canvas_has_pixels(page)
     assert page.evaluate("window.__opendesign.errors") == []
+    assert violations == []  # the strict CSP blocks nothing the page needs
 
 
 def test_customise_submit_shows_new_model_and_stl_download(page, live_server):
