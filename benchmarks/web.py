@@ -123,7 +123,8 @@ def wait_healthy(port: int, timeout: float = 300) -> None:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
+            # 503 is a degraded but answering server (e.g. low disk, no bwrap): up is all this waits for.
+            if conn.getresponse().status in (200, 503):
                 return
         except OSError:
             pass

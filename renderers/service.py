@@ -298,6 +298,10 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
     in *pool* (default: the process-wide :func:`~renderers.pool.get_pool`),
     holding per-key locks so concurrent identical requests render once.
 
+    A version that is not the operator's seed is refused (``sandbox-required``)
+    before anything runs when *pool* cannot isolate it (:func:`check_trust`);
+    what the cache holds is returned all the same.
+
     :raises RenderError: with a category; nothing is cached on failure.
     """
     snap = snapshot(db, version)
