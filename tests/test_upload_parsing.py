@@ -165,3 +165,28 @@ def test_fuzzed_uploads_never_give_a_500(toml, bom, client, db, user):
                     headers={"Authorization": f"Bearer {token}"})
     assert r.status_code in (200, 201, 400, 409, 422), r.get_data(as_text=True)[:500]
     assert "error" in r.get_json() or r.status_code in (200, 201)
+
+
+# -- JSON bodies and form fields ----------------------------------------------------------------
+
+@pytest.mark.parametrize("body,reason", [
+    ("[" * 100_000 + "]" * 100_000, "the JSON is nested too deeply"),
+    ('{"slug": "acme", "x": ' + "[" * 40 + "]" * 40 + "}", "the JSON is nested too deeply"),
+    ('{"slug": "acme", "name": "Ac\\u0000me"}', "the JSON holds a NUL character"),
+    ("{not json", "not valid JSON"),
+])
+def test_malformed_json_bodies_are_422(body, reason, client, db, user):
+    token = make_token(db, user, ["makers:*"])
+    r = client.post("/api/v1/makers", data=body, content_type="application/json",
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422
+    assert reason in r.get_json()["error"]["fields"]["body"][0]
+    assert [e.outcome for e in audit_events(db, "maker.register")] == ["refused"]
+
+
+def test_a_nul_in_a_form_field_or_query_is_400(logged_in):
+    r = logged_in.get("/search?q=so%00lar")
+    assert r.status_code == 400 and "NUL" in r.get_data(as_text=True)
+    token = csrf_token(logged_in, "/account/makers/new")
+    r = logged_in.post("/account/makers/new", data={"csrf_token": token, "slug": "acme", "name": "Ac\x00me"})
+    assert r.status_code == 400 and "'name' holds a NUL character" in r.get_data(as_text=True).replace("&#39;", "'")

@@ -90,10 +90,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     csrf.init_app(app)
 
-    from . import adapters, auth, db, errors, filters, limits, security
+    from . import adapters, auth, db, errors, filters, inputs, limits, security
 
     db.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     filters.init_app(app)

@@ -73,6 +73,17 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def shape_problem(value: Any) -> str | None:
+    """Why a parsed document (TOML or JSON) is refused: nested too deeply, or holding NUL; else None."""
+    try:
+        deep = _depth(value) > MAX_DEPTH
+    except ValueError:
+        return "holds a NUL character (\\u0000)"
+    if deep:
+        return f"is nested too deeply: tables and arrays may sit at most {MAX_DEPTH} levels inside one another"
+    return None
+
+
 def parse_toml(data: bytes, display: str) -> dict[str, Any]:
     """The TOML document *data* as a dict.
 
@@ -92,10 +103,7 @@ def parse_toml(data: bytes, display: str) -> dict[str, Any]:
         raise TextError(FieldError(display, field, f"is not valid TOML: {reason[:1].lower()}{reason[1:]}")) from None
     except (RecursionError, MemoryError):
         raise TextError(too_deep) from None
-    try:
-        deep = _depth(value) > MAX_DEPTH
-    except ValueError:
-        raise TextError(FieldError(display, "", "holds a NUL character (\\u0000)")) from None
-    if deep:
-        raise TextError(too_deep)
+    problem = shape_problem(value)
+    if problem:
+        raise TextError(FieldError(display, "", problem))
     return value

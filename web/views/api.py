@@ -21,6 +21,7 @@ from ..adapters import makers as maker_accounts
 from ..adapters.render import CONTENT_TYPES, FORMATS, QUALITIES
 from ..auth import token_required
 from ..db import database, get_session
+from ..inputs import json_body
 from ..listings import card
 from ..openapi import openapi_document
 from ..pages import find_version
@@ -202,7 +203,11 @@ def _maker_body(db, m: Maker, reciprocity: dict) -> dict:
 def _maker_write(action: str, slug: str | None, write):
     """Run *write(db, body)* for the token's user; audit the outcome (refusals in their own transaction)."""
     db = get_session()
-    body = request.get_json(silent=True)
+    try:
+        body = json_body()
+    except ParameterErrors as exc:
+        record_refusal(action, slug or "", exc, token=g.token)
+        raise
     target = slug or str(body.get("slug", "") if isinstance(body, dict) else "")[:64]
     try:
         if not isinstance(body, dict):
