@@ -115,17 +115,24 @@ def test_bundles_refuse_it_too(runner, db, make_design, env, tmp_path):
     assert not (tmp_path / "dist").exists() or not list((tmp_path / "dist").iterdir())
 
 
-def test_the_api_and_the_pages_refuse_it_too(db, settings, make_design, user):
-    import_folder_paths(db, make_design("widget"))
+def test_a_published_design_is_refused_by_the_api_and_the_pages(db, settings, user):
+    from tests.test_web_publish import _design_zip
+
     app = create_app({"TESTING": True, "SETTINGS": _unsandboxed(settings), "DATABASE": db, "MIGRATE": False,
                       "SECRET_KEY": "k", "SERVER_NAME": "localhost"})
     try:
         client = app.test_client()
+        token = make_token(db, user, ["publish:*"])
+        r = client.post("/api/v1/designs", data=_design_zip("widget"), content_type="application/zip",
+                        headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201
         r = client.get("/api/v1/designs/widget/render?format=stl&wait=5")
         assert r.status_code == 503
         assert "render_allow_unsandboxed_untrusted" in r.get_json()["error"]["message"]
+        assert "published through the API" in r.get_json()["error"]["message"]
         page = client.get("/designs/widget?width=30").get_data(as_text=True)
         assert "render_allow_unsandboxed_untrusted" in page
+        assert client.get("/designs/widget/1.0.0/download/model.stl").status_code == 503
     finally:
         app.extensions["opendesign.search"].close()
 
