@@ -184,9 +184,8 @@ def test_malformed_json_bodies_are_422(body, reason, client, db, user):
     assert [e.outcome for e in audit_events(db, "maker.register")] == ["refused"]
 
 
-def test_a_nul_in_a_form_field_or_query_is_400(logged_in):
-    r = logged_in.get("/search?q=so%00lar")
-    assert r.status_code == 400 and "NUL" in r.get_data(as_text=True)
+def test_a_nul_in_a_form_field_is_400(logged_in):
+    assert logged_in.get("/search?q=so%00lar").status_code == 200  # a query is not stored: NUL breaks words
     token = csrf_token(logged_in, "/account/makers/new")
     r = logged_in.post("/account/makers/new", data={"csrf_token": token, "slug": "acme", "name": "Ac\x00me"})
     assert r.status_code == 400 and "'name' holds a NUL character" in r.get_data(as_text=True).replace("&#39;", "'")

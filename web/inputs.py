@@ -1,7 +1,8 @@
 """Request input that no view should have to distrust: NUL characters and JSON bodies.
 
-A NUL in a form field or query parameter has no meaning here and PostgreSQL
-cannot store it, so such a request is refused (400) before any view runs.
+A NUL in a form field has no meaning here and PostgreSQL cannot store it, so
+a form with one is refused (400) before any view runs. (Query parameters are
+not stored; search, for one, reads a NUL as a word break.)
 JSON bodies are parsed by :func:`json_body`, which turns invalid, deeply
 nested (the parser's stack would overflow) or NUL-holding JSON into the
 usual per-field error (422) instead of a 500.
@@ -19,10 +20,11 @@ from .params import ParameterErrors
 
 
 def _refuse_nul() -> None:
-    for where, values in (("query parameter", request.args), ("form field", request.form)):
-        for name, value in values.items(multi=True):
-            if "\x00" in name or "\x00" in value:
-                abort(400, description=f"the {where} {name.replace(chr(0), '')!r} holds a NUL character")
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    for name, value in request.form.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            abort(400, description=f"the form field {name.replace(chr(0), '')!r} holds a NUL character")
 
 
 def json_body() -> object:
