@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import FieldError, ManifestError
+from ..presets.design import check_presets
 from .schema import BomLine, DesignManifest
 
 MANIFEST = "design.toml"
@@ -189,6 +190,7 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
         if manifest.slug != root.name:
             errors.append(FieldError(manifest_file, "slug",
                                      f"{manifest.slug!r} must equal the folder name {root.name!r}"))
+        errors.extend(check_presets(manifest.presets, manifest.parameters, manifest_file))
 
     model_source = ""
     if MODEL not in files:
