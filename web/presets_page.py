@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import Any
 
 from flask import url_for
@@ -23,7 +24,7 @@ from opendesign.bundles.builder import bundle_name
 from opendesign.models import DesignVersion, ParameterSet
 from opendesign.parameters import ParameterError, canonicalise, params_hash
 from opendesign.presets.design import Preset, presets_of
-from opendesign.presets.saved import set_view, sets_of_design
+from opendesign.presets.saved import listed_sets, set_view
 
 from .auth import current_user
 from .forms import ParameterSetForm
@@ -48,6 +49,20 @@ def design_presets(session: Session, view) -> list[Preset]:
         manifest = session.scalar(select(DesignVersion.manifest).where(DesignVersion.id == view.id))
         presets = view.presets = presets_of(manifest, view.parameters)
     return presets
+
+
+def _version_part(session: Session, slug: str, view) -> SimpleNamespace:
+    """What the page shows of a version's presets and defaults, kept on the cached view like the rest of it."""
+    part = getattr(view, "preset_part", None)
+    if part is None:
+        defaults = canonicalise(view.parameters, {})
+        links = [{"name": p.name, "description": p.description, "values": p.values,
+                  "url": url_for("designs.version_page", slug=slug, version=view.version,
+                                 **changed_query(p.values, defaults)),
+                  "values_json": json.dumps({k: form_value(v) for k, v in p.values.items()})}
+                 for p in design_presets(session, view)]
+        part = view.preset_part = SimpleNamespace(defaults=defaults, presets=links)
+    return part
 
 
 def canonical_or_none(view, values: dict[str, Any]) -> dict[str, Any] | None:
@@ -79,22 +94,17 @@ def saved_set_row(saved: ParameterSet, viewer) -> dict[str, Any]:
 
 def preset_context(session: Session, facts, view, values: dict[str, Any]) -> dict[str, Any]:
     """Template context of the design page's preset, saved-set and bundle-name parts."""
-    defaults = canonicalise(view.parameters, {})
+    part = _version_part(session, facts.slug, view)
+    defaults = part.defaults
     current = canonical_or_none(view, values)
-    slug, version = facts.slug, view.version
-    presets = []
-    for preset in design_presets(session, view):
-        presets.append({"name": preset.name, "description": preset.description,
-                        "url": url_for("designs.version_page", slug=slug, version=version,
-                                       **changed_query(preset.values, defaults)),
-                        "values_json": json.dumps({k: form_value(v) for k, v in preset.values.items()}),
-                        "active": current == preset.values})
     viewer = current_user()
-    saved = [saved_set_row(s, viewer) for s in sets_of_design(session, facts.id, viewer)]
-    return {"presets": presets, "saved_sets": saved, "current_set": None, "save_errors": {},
+    saved = [{**row._asdict(), "mine": viewer is not None and row.user_id == viewer.id,
+              "url": url_for("presets.show", slug=facts.slug, version=row.version, public_id=row.id)}
+             for row in listed_sets(session, facts.id, viewer)]
+    return {"presets": [{**p, "active": current == p["values"]} for p in part.presets],
+            "saved_sets": saved, "current_set": None, "save_errors": {},
             "save_form": ParameterSetForm(formdata=None) if viewer is not None else None,
             "save_values": {k: form_value(v) for k, v in values.items()},
-            "bundle_file": bundle_file(slug, version, current, defaults),
+            "bundle_file": bundle_file(facts.slug, view.version, current, defaults),
             # The query string of the current values: only what differs from the defaults.
-            "changed_query": changed_query(current, defaults) if current is not None else {},
-            "defaults_json": json.dumps({k: form_value(v) for k, v in defaults.items()})}
+            "changed_query": changed_query(current, defaults) if current is not None else {}}
