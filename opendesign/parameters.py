@@ -15,6 +15,7 @@ a ``DesignVersion`` qualify too).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -192,6 +193,11 @@ def canonicalise(specs: Iterable[ParameterSpecLike], values: Mapping[str, Any] |
 def canonical_json(canonical: Mapping[str, Any]) -> str:
     """A stable JSON string for a canonical dict (sorted keys, no spaces, no NaN)."""
     return json.dumps(canonical, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+
+
+def params_hash(canonical: Mapping[str, Any]) -> str:
+    """Eight hex digits naming a parameter set (from its canonical JSON); custom bundles carry it."""
+    return hashlib.sha256(canonical_json(canonical).encode()).hexdigest()[:8]
 
 
 def defaults(specs: Iterable[ParameterSpecLike]) -> dict[str, Any]:

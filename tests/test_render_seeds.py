@@ -78,3 +78,21 @@ def test_seed_design_renders_with_defaults(slug, seeds, db, settings, pool):
 
 def test_there_are_seed_designs():
     assert FAST <= set(SEEDS)
+
+
+def _seed_presets() -> list[tuple[str, str]]:
+    from opendesign.manifests import load_design_folder
+
+    return [(slug, p.name) for slug in SEEDS for p in load_design_folder(SEED_DESIGNS / slug).manifest.presets]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("slug", "preset"), _seed_presets())
+def test_seed_preset_renders_watertight(slug, preset, seeds, db, settings, pool):
+    from opendesign.catalogue.queries import get_version, version_detail
+
+    with db.session() as s:
+        (values,) = [p["values"] for p in version_detail(get_version(s, slug))["presets"] if p["name"] == preset]
+    (stl,) = [i for i in service.render(db, settings, slug, values, ["stl"], quality="draft", pool=pool)
+              if i.part is None]
+    assert stl.triangles > 0 and stl.watertight, f"{slug}: preset {preset!r} is not a watertight model"

@@ -49,3 +49,10 @@ def test_the_seed_imports_cleanly(db):
     assert report.count("created") == len(discover([SEED_DESIGNS]))
     again = import_designs(db, [SEED_DESIGNS])
     assert again.count("unchanged") == len(again.results)
+
+
+def test_several_designs_offer_presets(seed):
+    with_presets = [f for f in seed if len(f.manifest.presets) >= 2]
+    assert len(with_presets) >= 4
+    for f in with_presets:
+        assert all(p.description for p in f.manifest.presets), f.slug

@@ -33,9 +33,19 @@ def test_design_page_links_the_bundle_with_its_parameters(client, widget_design)
 
 
 @pytest.mark.slow
-def test_bundle_download_is_a_verified_reproducible_zip(client, widget_design, tmp_path):
-    first = client.get("/designs/widget/1.0.0/bundle.zip?width=30")
+def test_bundle_download_is_a_verified_reproducible_zip(app, client, widget_design, tmp_path):
+    from opendesign.parameters import params_hash
+
+    # A build that takes longer than the wait goes on in the background behind a page that reloads itself.
+    app.config["RENDER_WAIT_SECONDS"] = 0
+    building = client.get("/designs/widget/1.0.0/bundle.zip?width=30")
+    assert building.status_code == 202 and building.headers["Refresh"] == "2"
+    name = f"widget-1.0.0-p{params_hash({'width': 30.0, 'holes': 2, 'rounded': True, 'finish': 'matte'})}.zip"
+    assert name in building.get_data(as_text=True)
+    app.config["RENDER_WAIT_SECONDS"] = 300
+    first = client.get("/designs/widget/1.0.0/bundle.zip?width=30")  # joins the same build
     assert first.status_code == 200, first.data[:500]
+    assert f"filename={name}" in first.headers["Content-Disposition"]
     assert first.headers["Content-Type"] == "application/zip"
     assert "widget-1.0.0-p" in first.headers["Content-Disposition"]  # custom parameters: named by their hash
     path = tmp_path / "bundle.zip"

@@ -37,7 +37,7 @@ def test_design_page_shows_the_manifest(client, widget):
     assert "Test Collective" in html
     assert 'href="/licenses/CERN-OHL-S-2.0">CERN-OHL-S-2.0</a>' in html
     assert "Release modified versions under CERN-OHL-S-2.0" in html  # obligations in plain words
-    assert '<table class="striped" id="bom">' in html and "M3 screw" in html
+    assert '<table class="striped stack" id="bom">' in html and "M3 screw" in html
     assert 'name="width"' in html and 'min="5"' in html and 'max="100"' in html and 'step="0.5"' in html
     assert '<select id="p-finish" name="finish"' in html
     assert 'type="checkbox" role="switch" id="p-rounded" name="rounded" value="true" checked' in html

@@ -32,7 +32,8 @@ class PostForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(1, 100)])
     scopes = StringField("Scopes", validators=[DataRequired(), Length(max=1000)],
-                         description="Comma-separated: publish:<slug>, publish:*, makers:<slug>, makers:*")
+                         description="Comma-separated: publish:<slug>, publish:*, makers:<slug>, makers:*, "
+                                     "presets:<slug>, presets:*")
 
 
 class PublishForm(FlaskForm):
@@ -124,3 +125,16 @@ class ContributionForm(FlaskForm):
         return {"design": _text(self.design.data), "kind": self.kind.data, "amount": _number(self.amount.data),
                 "currency": _optional(self.currency.data), "date": _text(self.date.data),
                 "note": _text(self.note.data)}
+
+
+class ParameterSetForm(FlaskForm):
+    """Save the customiser's current values as a named parameter set.
+
+    Only the CSRF token is checked here; the values (hidden ``p.<name>`` fields
+    the customiser keeps in step) and the fields are checked by
+    :func:`opendesign.presets.saved.save_set`, as for the API.
+    """
+
+    name = StringField("Name", description="e.g. “Deep trays for herbs”")
+    description = StringField("Note", description="Optional: what it is for, what to print it in")
+    public = BooleanField("Public: list it on the design page with your name")

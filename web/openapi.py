@@ -8,6 +8,7 @@ from flask import current_app
 
 from opendesign.commons.makers import CONTRIBUTION_KINDS, LEGAL_FORMS
 
+from . import openapi_presets
 from .adapters.render import FORMATS, QUALITIES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -86,7 +87,8 @@ def _document(max_upload: int) -> dict:
         "components": {
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
                                           "description": "An API token from the account page (od_...), scoped "
-                                                         "publish:<slug>, publish:*, makers:<slug> or makers:*."}},
+                                                         "publish:<slug>, publish:*, makers:<slug>, makers:*, "
+                                                         "presets:<slug> or presets:*."}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["status", "message"],
@@ -94,6 +96,7 @@ def _document(max_upload: int) -> dict:
                                    "fields": {"type": "object", "additionalProperties": {
                                        "type": "array", "items": {"type": "string"}}}}}}},
                 **MAKER_SCHEMAS,
+                **openapi_presets.SCHEMAS,
                 "DesignCard": {"type": "object", "properties": {
                     k: {"type": "string"} for k in ("slug", "version", "title", "summary", "license", "category")}},
             },
@@ -181,6 +184,7 @@ def _document(max_upload: int) -> dict:
                                                "responses": {"200": _json(obj), **_errors(404)}}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": _json(obj)}}},
+            **openapi_presets.PATHS,
         },
     }
 

@@ -16,6 +16,7 @@ from opendesign.models import Design, DesignVersion
 from . import pagecache
 from .adapters import commons, render_service
 from .adapters.render import RenderSet
+from .presets_page import preset_context
 
 DOWNLOAD_FORMATS = ("stl", "3mf", "step", "glb")
 
@@ -89,6 +90,7 @@ def design_context(session: Session, facts: pagecache.DesignFacts, version, valu
         "reciprocity": reciprocity,
         "contribution_totals": commons.format_totals(reciprocity["contributions"]),
         "fork": version.fork,
+        **preset_context(session, facts, version, values),
     }
 
 

@@ -7,7 +7,8 @@ indexed equality look-up.
 
 Scopes: ``publish:<slug>`` (publish new versions of one design),
 ``publish:*`` (publish anything the user may publish), ``makers:<slug>``
-(manage one maker organisation), ``makers:*``.
+(manage one maker organisation), ``makers:*``, ``presets:<slug>`` (save and
+delete one's parameter sets of one design), ``presets:*``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from ..models import ApiToken, User, utcnow
 from .errors import AccountError, PermissionDenied
 
 TOKEN_PREFIX = "od_"
-SCOPE_KINDS = ("publish", "makers")
-_SCOPE_RE = re.compile(r"^(publish|makers):(\*|[a-z0-9]+(?:-[a-z0-9]+)*)$")
+SCOPE_KINDS = ("publish", "makers", "presets")
+_SCOPE_RE = re.compile(r"^(publish|makers|presets):(\*|[a-z0-9]+(?:-[a-z0-9]+)*)$")
 MAX_TOKENS_PER_USER = 50
 
 
@@ -43,7 +44,7 @@ def parse_scopes(text: str | list[str]) -> list[str]:
     bad = [s for s in scopes if not _SCOPE_RE.match(s)]
     if bad:
         raise AccountError([FieldError("", "scopes", f"unknown scope {bad[0]!r}; use publish:<slug>, publish:*, "
-                                                      "makers:<slug> or makers:*")])
+                                                      "makers:<slug>, makers:*, presets:<slug> or presets:*")])
     if not scopes:
         raise AccountError([FieldError("", "scopes", "give at least one scope")])
     return scopes

@@ -15,7 +15,6 @@ bytes however warm the cache is.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 import re
@@ -29,7 +28,7 @@ import tomlkit
 
 from ..catalogue.queries import get_version, version_detail
 from ..errors import OpenDesignError
-from ..parameters import canonical_json, canonicalise
+from ..parameters import canonicalise, params_hash
 from . import archive, okh, texts
 from .artifacts import COMBINED_FORMATS, FORMATS, PART_FORMATS, Rendered, Renderer, ServiceRenderer
 
@@ -62,11 +61,6 @@ class BundleResult:
         return {"name": self.name, "path": str(self.path), "ref": self.ref, "written": self.written,
                 "custom": self.custom, "parameters": self.parameters, "quality": self.quality,
                 "files": self.files, "sha256": self.sha256, "bytes": self.size, "seconds": round(self.seconds, 3)}
-
-
-def params_hash(canonical: Mapping[str, Any]) -> str:
-    """Eight hex digits naming a parameter set (from its canonical JSON)."""
-    return hashlib.sha256(canonical_json(canonical).encode()).hexdigest()[:8]
 
 
 def bundle_name(slug: str, version: str, *, custom_hash: str | None = None, quality: str = DEFAULT_QUALITY) -> str:

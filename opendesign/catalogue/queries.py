@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..errors import NotFound
 from ..models import Design, DesignVersion
+from ..presets.design import presets_of
 from .refs import DesignRef, parse_ref, version_key
 
 
@@ -74,6 +75,7 @@ def version_detail(version: DesignVersion) -> dict[str, Any]:
                                         "choices")}
             for p in version.parameters
         ],
+        "presets": [p.as_dict() for p in presets_of(version.manifest, version.parameters)],
         "parts": [{"name": p.name, "material": p.material, "process": p.process, "quantity": p.quantity}
                   for p in version.parts],
         "bom": [{"item": b.item, "quantity": b.quantity, "unit": b.unit, "note": b.note} for b in version.bom_items],

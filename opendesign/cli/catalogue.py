@@ -116,6 +116,11 @@ def show(app: AppContext, ref: str, as_json: bool) -> None:
         choices = f" {{{', '.join(p['choices'])}}}" if p["choices"] else ""
         click.echo(f"  {p['name']:<20} {p['type']:<6} = {p['default']}{' ' + p['unit'] if p['unit'] else ''}"
                    f"{bounds}{choices}  {p['label']}")
+    if detail["presets"]:
+        click.echo("presets:")
+        for p in detail["presets"]:
+            changes = ", ".join(f"{k}={v}" for k, v in p["changes"].items())
+            click.echo(f"  {p['name']:<20} {changes}{'  — ' + p['description'] if p['description'] else ''}")
     click.echo("parts:")
     for p in detail["parts"]:
         click.echo(f"  {p['name']:<20} {p['quantity']} x {p['material']} ({p['process']})")

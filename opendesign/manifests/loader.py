@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from ..errors import FieldError, ManifestError
 from .bom import read_bom_csv
+from ..presets.design import check_presets
 from .schema import BomLine, DesignManifest
 from .textfiles import TextError, decode_utf8, parse_toml
 
@@ -176,6 +177,7 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
         if manifest.slug != root.name:
             errors.append(FieldError(manifest_file, "slug",
                                      f"{manifest.slug!r} must equal the folder name {root.name!r}"))
+        errors.extend(check_presets(manifest.presets, manifest.parameters, manifest_file))
 
     model_source = ""
     if MODEL not in files:

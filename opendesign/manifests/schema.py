@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import semver
 from ..licenses.spdx import normalise_expression
@@ -108,6 +108,18 @@ class BomLine(_Strict):
     note: str = ""
 
 
+class PresetSpec(_Strict):
+    """A named parameter set the designer recommends (``[[presets]]``).
+
+    Its values are checked against the parameters by :mod:`opendesign.presets.design`
+    when the folder is loaded, so an error can name the preset and the field.
+    """
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    values: dict[str, Any]
+
+
 class DesignManifest(_Strict):
     """The validated content of ``design.toml``."""
 
@@ -123,6 +135,7 @@ class DesignManifest(_Strict):
     parameters: list[ParameterSpec] = []
     parts: list[PartSpec] = Field(min_length=1)
     bom: list[BomLine] = []
+    presets: list[PresetSpec] = []
     links: dict[str, Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]] = {}
 
     @field_validator("version")
@@ -149,7 +162,7 @@ class DesignManifest(_Strict):
             raise ValueError("lists the same parent twice")
         return refs
 
-    @field_validator("parameters", "parts")
+    @field_validator("parameters", "parts", "presets")
     @classmethod
     def _unique_names(cls, items: list) -> list:
         names = [item.name for item in items]

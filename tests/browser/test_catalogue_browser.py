@@ -59,8 +59,10 @@ def test_customise_submit_shows_new_model_and_stl_download(page, live_server):
     low, step = float(field.get_attribute("min")), field.get_attribute("step")
     value = low if step in (None, "any") else low + float(step)
     field.fill(str(int(value) if value.is_integer() else value))
-    page.locator("#render-button").click()
+    # The live customiser moves the address bar to these parameters (no reload); Render loads their page.
     page.wait_for_url(re.compile(rf".*[?&]{name}="))
+    with page.expect_navigation():
+        page.locator("#render-button").click()
     assert "Permalink" in page.content()
     _wait_mesh(page, 1)
     assert _canvas_has_pixels(page)

@@ -12,8 +12,9 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
-    from . import commons, makers, render, search
+    from . import bundles, commons, makers, render, search
 
+    bundles.init_app(app)
     commons.init_app(app)
     makers.init_app(app)
     search.init_app(app)
@@ -26,3 +27,7 @@ def search_service():
 
 def render_service():
     return current_app.extensions["opendesign.render"]
+
+
+def bundle_builder():
+    return current_app.extensions["opendesign.bundles"]

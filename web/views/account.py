@@ -101,7 +101,15 @@ def _account_page(form: TokenForm, new_token: str | None, status: int = 200):
                              .order_by(AuditEvent.id.desc()).limit(20)))
     return render_template("account/index.html", user=user, tokens=tokens, designs=designs, events=events,
                            makers=maker_accounts.makers_of(db, user), form=form, revoke_form=PostForm(),
-                           new_token=new_token), status
+                           new_token=new_token, parameter_sets=_parameter_sets(db, user)), status
+
+
+def _parameter_sets(db, user) -> list[dict]:
+    from opendesign.presets.saved import sets_of_user
+
+    from ..presets_page import saved_set_row
+
+    return [saved_set_row(s, user) for s in sets_of_user(db, user)]
 
 
 @bp.post("/tokens")

@@ -11,7 +11,7 @@ from opendesign.errors import LicenseConflict, ManifestError, OpenDesignError, V
 from opendesign.publish import PublishConflict, UnsafeArchive, UploadLimits, fork_version, publish_archive
 
 from .. import pagecache
-from ..adapters import render_service
+from ..adapters import bundle_builder, render_service
 from ..adapters.render import FORMATS, QUALITIES, RenderSet
 from ..auth import current_user, login_required
 from ..db import get_session
@@ -28,17 +28,22 @@ blueprints = [bp]
 _DOWNLOAD_RE = re.compile(r"^(?P<part>[a-z_][a-z0-9_]{0,63})\.(?P<fmt>[a-z0-9]{2,4})$")
 
 
-def _page(slug: str, version: str | None):
+def design_page(slug: str, version: str | None, args=None, status: int | None = None, **extra):
+    """The design page for the parameters in *args* (default: the query string).
+
+    *extra* is added to the template context (a saved set being shown, a save form's errors).
+    """
     db = get_session()
     facts = pagecache.design_facts(db, slug)
     row = facts.find(version)
     v = pagecache.version_view(db, slug, row.id, row.content_hash)
+    args = request.args if args is None else args
     errors: dict[str, list[str]] = {}
     try:
-        values, custom = parse_params(v.parameters, request.args)
+        values, custom = parse_params(v.parameters, args)
     except ParameterErrors as exc:
         errors = exc.fields
-        values, custom = {p.name: request.args.get(p.name, p.default) for p in v.parameters}, True
+        values, custom = {p.name: args.get(p.name, p.default) for p in v.parameters}, True
     renderer = render_service()
     renders = RenderSet()
     if not errors and renderer.available:
@@ -52,17 +57,18 @@ def _page(slug: str, version: str | None):
         else:
             renders = renderer.cached(db, v, values, ("glb", "stl", "3mf", "step", "svg"))
     context = design_context(db, facts, v, values, custom and not errors, renders, errors)
-    return render_template("designs/design.html", **context), 422 if errors else 200
+    context.update(extra)
+    return render_template("designs/design.html", **context), status or (422 if errors else 200)
 
 
 @bp.get("/designs/<slug>")
 def latest_page(slug: str):
-    return _page(slug, None)
+    return design_page(slug, None)
 
 
 @bp.get("/designs/<slug>/<version>")
 def version_page(slug: str, version: str):
-    return _page(slug, version)
+    return design_page(slug, version)
 
 
 @bp.get("/designs/<slug>/<version>/download/<name>")
@@ -97,16 +103,25 @@ def download(slug: str, version: str, name: str):
 def bundle(slug: str, version: str):
     """The version's bundle: every file, LICENSE, ATTRIBUTION and okh.toml in one reproducible zip.
 
-    Built from the render cache into ``$OPENDESIGN_HOME/bundles``; the same
-    parameters always give the same bytes, so the sha256 is a strong ETag.
+    Built from the render cache into ``$OPENDESIGN_HOME/bundles``, named
+    ``<slug>-<version>-p<hash>.zip`` for custom parameters; the same parameters
+    always give the same bytes, so the sha256 is a strong ETag. A build that
+    takes longer than ``RENDER_WAIT_SECONDS`` goes on in the background behind
+    a page that reloads itself until the zip is ready.
     """
-    from opendesign.bundles import build_bundle
+    from opendesign.parameters import canonicalise
+
+    from ..presets_page import bundle_file
 
     v = find_version(get_session(), slug, version)
     values, _ = parse_params(v.parameters, request.args)
-    settings = current_app.config["SETTINGS"]
-    result = build_bundle(render_service().db, settings, f"{v.design.slug}@{v.version}", parameters=values,
-                          out_dir=settings.home / "bundles")
+    canonical = canonicalise(v.parameters, values)
+    job = bundle_builder().build(v, canonical, wait=current_app.config["RENDER_WAIT_SECONDS"])
+    if job.result is None:
+        html = render_template("designs/bundling.html", version=v,
+                               file=bundle_file(slug, v.version, canonical, canonicalise(v.parameters, {})))
+        return html, 202, {"Refresh": "2", "Retry-After": "2", "Cache-Control": "no-store"}
+    result = job.result
     response = send_file(result.path, mimetype="application/zip", as_attachment=True,
                          download_name=f"{result.name}.zip", etag=result.sha256, conditional=True)
     response.headers["Cache-Control"] = "no-cache"  # revalidate: a renderer upgrade changes the bytes
