@@ -26,7 +26,8 @@ def maker_data(slug: str = "example-coop", **overrides) -> dict:
         "productions": [{"design": "widget@1.0.0", "modified": False, "modified_source": "", "attribution": True,
                          "price": 120.0, "currency": "EUR", "regions": ["EU", "CH"]}],
         "contributions": [{"design": "widget", "kind": "money", "amount": 250.0, "currency": "EUR",
-                           "date": "2026-05-01", "note": "tooling fund"}],
+                           "date": "2026-05-01", "note": "tooling fund",
+                           "evidence": "https://opencollective.example/widget/transactions/1"}],
     }
     data.update(overrides)
     return data
@@ -166,8 +167,9 @@ def test_import_is_idempotent_and_replaces_on_change(catalogue, make_maker):
     assert import_makers(catalogue, [make_maker.folder]).as_dict()["created"] == 1
     assert import_makers(catalogue, [make_maker.folder]).as_dict()["unchanged"] == 1
     make_maker(productions=[{"design": "other@1.0.0"}, {"design": "widget-fork@1.0.0", "attribution": False}],
-               contributions=[{"design": "other", "kind": "improvement", "date": "2026-03-01",
-                               "note": "wider tray"}])
+               contributions=[*maker_data()["contributions"],
+                              {"design": "other", "kind": "improvement", "date": "2026-03-01",
+                               "note": "wider tray", "evidence": "https://git.example/other/pull/7"}])
     assert import_makers(catalogue, [make_maker.folder]).as_dict()["updated"] == 1
     with catalogue.session() as s:
         maker = s.scalar(select(Maker))

@@ -7,7 +7,10 @@ indexed equality look-up.
 
 Scopes: ``publish:<slug>`` (publish new versions of one design),
 ``publish:*`` (publish anything the user may publish), ``makers:<slug>``
-(manage one maker organisation), ``makers:*``.
+(manage one maker organisation), ``makers:*``, ``steward:<slug>`` (confirm and
+dispute what makers give back to a design the user stewards, resolve
+challenges, name stewards if the user owns it), ``steward:*``, and
+``challenge:<maker-slug>`` / ``challenge:*`` (challenge makers' attestations).
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from ..models import ApiToken, User, utcnow
 from .errors import AccountError, PermissionDenied
 
 TOKEN_PREFIX = "od_"
-SCOPE_KINDS = ("publish", "makers")
-_SCOPE_RE = re.compile(r"^(publish|makers):(\*|[a-z0-9]+(?:-[a-z0-9]+)*)$")
+SCOPE_KINDS = ("publish", "makers", "steward", "challenge")
+_SCOPE_RE = re.compile(r"^(publish|makers|steward|challenge):(\*|[a-z0-9]+(?:-[a-z0-9]+)*)$")
 MAX_TOKENS_PER_USER = 50
 
 
@@ -43,7 +46,8 @@ def parse_scopes(text: str | list[str]) -> list[str]:
     bad = [s for s in scopes if not _SCOPE_RE.match(s)]
     if bad:
         raise AccountError([FieldError("", "scopes", f"unknown scope {bad[0]!r}; use publish:<slug>, publish:*, "
-                                                      "makers:<slug> or makers:*")])
+                                                      "makers:<slug>, makers:*, steward:<slug>, steward:*, "
+                                                      "challenge:<maker-slug> or challenge:*")])
     if not scopes:
         raise AccountError([FieldError("", "scopes", "give at least one scope")])
     return scopes

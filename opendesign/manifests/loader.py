@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import FieldError, ManifestError
+from .reciprocity import reciprocity_problems
 from .schema import BomLine, DesignManifest
 
 MANIFEST = "design.toml"
@@ -189,6 +190,8 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
         if manifest.slug != root.name:
             errors.append(FieldError(manifest_file, "slug",
                                      f"{manifest.slug!r} must equal the folder name {root.name!r}"))
+        errors += [FieldError(manifest_file, field, reason)
+                   for field, reason in reciprocity_problems(manifest.reciprocity, manifest.derived_from)]
 
     model_source = ""
     if MODEL not in files:

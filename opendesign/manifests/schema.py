@@ -14,6 +14,8 @@ import semver
 from ..licenses.spdx import normalise_expression
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from .reciprocity import ReciprocitySpec
+
 #: The fixed vocabulary of sustainability domains.
 CATEGORIES = (
     "energy",
@@ -124,6 +126,8 @@ class DesignManifest(_Strict):
     parts: list[PartSpec] = Field(min_length=1)
     bom: list[BomLine] = []
     links: dict[str, Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]] = {}
+    #: What flows to the parents of a derivative (see :mod:`.reciprocity`).
+    reciprocity: ReciprocitySpec = ReciprocitySpec()
 
     @field_validator("version")
     @classmethod

@@ -4,8 +4,10 @@ from .accounts import ApiToken, AuditEvent, User
 from .base import Base, utcnow
 from .catalogue import Artifact, Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
 from .commons import Contribution, Maker, Production
+from .ledger import Attestation, AttestationChallenge, ChallengeResolution, DesignSteward, LedgerReview
 
 __all__ = [
-    "ApiToken", "Artifact", "AuditEvent", "Author", "Base", "BomItem", "Contribution", "Design", "DesignFile",
-    "DesignVersion", "Lineage", "Maker", "Parameter", "Part", "Production", "Tag", "User", "utcnow",
+    "ApiToken", "Artifact", "Attestation", "AttestationChallenge", "AuditEvent", "Author", "Base", "BomItem",
+    "ChallengeResolution", "Contribution", "Design", "DesignFile", "DesignSteward", "DesignVersion", "LedgerReview",
+    "Lineage", "Maker", "Parameter", "Part", "Production", "Tag", "User", "utcnow",
 ]
