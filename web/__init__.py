@@ -96,11 +96,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.init_app(app)
     adapters.init_app(app)
 
-    from .views import account, api, assets, catalogue, designs, files, licenses, makers
+    from .views import account, api, assets, catalogue, designs, files, ledger, licenses, makers
 
-    for module in (catalogue, designs, files, makers, licenses, account, api, assets):
+    for module in (catalogue, designs, files, makers, licenses, account, api, assets, ledger):
         for blueprint in module.blueprints:
             app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
+    csrf.exempt(ledger.api_ledger.bp)
+    ledger.init_app(app)
     files.init_app(app)
     return app

@@ -13,7 +13,7 @@ from opendesign.catalogue.refs import version_key
 from opendesign.errors import NotFound
 from opendesign.models import Design, DesignVersion
 
-from . import pagecache
+from . import ledger_pages, pagecache
 from .adapters import commons, render_service
 from .adapters.render import RenderSet
 
@@ -89,6 +89,7 @@ def design_context(session: Session, facts: pagecache.DesignFacts, version, valu
         "reciprocity": reciprocity,
         "contribution_totals": commons.format_totals(reciprocity["contributions"]),
         "fork": version.fork,
+        **ledger_pages.design_context(session, facts.id, facts.ledger),
     }
 
 

@@ -27,8 +27,6 @@ from ...db import Database
 from ...errors import FieldError, ManifestError
 from ...models import Maker, Production
 from .. import compliance
-from ..ledger.attestations import sync_file_attestations
-from ..ledger.entries import sync_file_entries
 from .loader import MakerSource, discover, load_maker_file, resolve
 
 
@@ -39,8 +37,12 @@ def _result(path: str, status: str, slug: str | None = None, errors: list[str] |
 def import_maker(session: Session, source: MakerSource) -> str:
     """Write one validated maker file in *session*; return created/updated/unchanged.
 
-    :raises ManifestError: when the file names designs the catalogue lacks.
+    :raises ManifestError: when the file names designs the catalogue lacks, or would edit the ledger.
     """
+    # The ledger builds on this package's schema, so it is imported when used, not with the package.
+    from ..ledger.attestations import sync_file_attestations
+    from ..ledger.entries import sync_file_entries
+
     resolved = resolve(session, source)
     spec = source.spec
     maker = session.scalar(select(Maker).where(Maker.slug == spec.slug))
