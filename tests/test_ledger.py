@@ -324,3 +324,14 @@ def test_a_descendants_contribution_qualifies_a_producer_of_the_parent(catalogue
         review.confirm(s, s.scalar(select(Contribution)), operator=True, via="cli")
         (m,) = reports.design_ledger(s, "gadget")["qualified_producers"]
         assert (m["slug"], m["contributions"][0]["design"]) == ("root-maker", "widget-pair")
+
+
+def test_makers_validate_checks_the_ledger_without_writing(catalogue, write, runner):
+    write(maker(contributions=[contribution(), contribution(amount=7)]))
+    assert import_makers(catalogue, [write.folder]).ok
+    write(maker(contributions=[contribution(amount=7), contribution(amount=8)]))
+    result = runner.invoke(main, ["makers", "validate", str(write.folder)])
+    assert result.exit_code == 1
+    assert "was recorded from this file and is no longer in it; the ledger is append-only" in result.output
+    with catalogue.session() as s:
+        assert sorted(c.amount_minor for c in s.scalars(select(Contribution))) == [700, 12000]

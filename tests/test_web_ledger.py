@@ -332,3 +332,19 @@ def test_openapi_documents_every_api_route(app, client):
     confirm = doc["paths"]["/ledger/{entry}/confirm"]["post"]
     assert "steward:<slug>" in confirm["description"] and "409" in confirm["responses"]
     assert "evidence" in doc["components"]["schemas"]["ContributionInput"]["properties"]
+
+
+@pytest.mark.parametrize(("reciprocity", "field", "reason"), [
+    ({"upstream_share": 2}, "reciprocity.upstream_share", "the share must be a number from 0 to 1 (got 2)"),
+    ({"weights": {"widget": 0.5}}, "reciprocity.weights", "must add up to 1, not 0.5 (0.5)"),
+])
+def test_publishing_a_zip_with_bad_reciprocity_is_refused(client, db, user, make_design, reciprocity, field, reason):
+    import_folder_paths(db, make_design("widget"))
+    folder = make_design("widget-fork", derived_from=["widget@1.0.0"], reciprocity=reciprocity)
+    r = client.post("/api/v1/designs", data=zip_folder(folder),
+                    headers={"Authorization": f"Bearer {make_token(db, user, ['publish:*'])}",
+                             "Content-Type": "application/zip"})
+    assert r.status_code == 422
+    assert any(key.endswith(field) and reason in " ".join(v) for key, v in r.json["error"]["fields"].items()), r.json
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Design)) == 1

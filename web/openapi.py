@@ -61,7 +61,8 @@ MAKER_SCHEMAS = {
         "source_location": {"type": "string", "description": "Where recipients find the complete source (CERN OHL "
                                                               "v2 §4): a URL or slug@version"},
         "notice": {"type": "boolean", "nullable": True, "description": "The product carries the design's notice"}}},
-    "ContributionInput": {"type": "object", "additionalProperties": False, "required": ["design", "kind", "date"],
+    "ContributionInput": {"type": "object", "additionalProperties": False,
+                          "required": ["design", "kind", "date", "evidence"],
                           "properties": {
                               "design": {"type": "string", "description": "slug (or slug@version)"},
                               "kind": {"type": "string", "enum": list(CONTRIBUTION_KINDS)},
