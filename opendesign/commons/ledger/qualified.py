@@ -3,7 +3,7 @@
 A maker qualifies for a design when every production of it (any version) is
 ``compliant`` and, in the last :data:`WINDOW_MONTHS` months up to today, it has
 a confirmed contribution to the design or -- since value flows up the lineage
--- to one of its descendants. The window moves with the calendar: a maker
+-- to a version deriving from it. The window moves with the calendar: a maker
 stops qualifying a year after its last confirmed contribution.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...models import Contribution, Design, DesignVersion, Maker, Production
 from ..compliance import current_detail, today as today_
@@ -32,32 +32,38 @@ def window_start(today: date) -> date:
         return today.replace(year=today.year - 1, day=28)
 
 
-def qualified_producers(session: Session, design: Design, today: date | None = None) -> list[dict[str, Any]]:
-    """Makers producing *design* compliantly who gave back to it, or to a descendant, in the window."""
+def qualified_producers(session: Session, design: Design, today: date | None = None, *,
+                        own: list[int] | None = None, entries: list[Contribution] | None = None) -> list[dict[str, Any]]:
+    """Makers producing *design* compliantly who gave back to it, or to a descendant, in the window.
+
+    :param own: the design's version ids, and *entries* every entry to the design or to a version deriving
+        from it, when the caller has them already (:func:`.reports.design_ledger` does).
+    """
     from .reports import load_entries
 
     today = today or today_()
     since = window_start(today)
-    own = list(session.scalars(select(DesignVersion.id).where(DesignVersion.design_id == design.id)))
+    if own is None:
+        own = list(session.scalars(select(DesignVersion.id).where(DesignVersion.design_id == design.id)))
     productions = list(session.scalars(
         select(Production).where(Production.version_id.in_(own))
-        .options(selectinload(Production.maker).selectinload(Maker.attestations),
-                 selectinload(Production.design_version).selectinload(DesignVersion.design))))
+        .options(joinedload(Production.maker).selectinload(Maker.attestations),
+                 joinedload(Production.design_version).joinedload(DesignVersion.design))))
     if not productions:
         return []
+    if entries is None:
+        below = descendant_ids(session, own)
+        entries = load_entries(session, or_(Contribution.design_id == design.id, Contribution.version_id.in_(below))
+                               if below else Contribution.design_id == design.id)
     by_maker: dict[int, list[Production]] = {}
     for p in productions:
         by_maker.setdefault(p.maker_id, []).append(p)
-    below = descendant_ids(session, own)
-    designs = {design.id} | set(session.scalars(select(DesignVersion.design_id).where(DesignVersion.id.in_(below)))
-                                if below else set())
-    entries = load_entries(session, Contribution.maker_id.in_(list(by_maker)), Contribution.design_id.in_(designs),
-                           Contribution.date >= since, Contribution.date <= today + timedelta(days=1))
     found = []
     for maker_id, made in by_maker.items():
         if any(current_detail(p, today).get("status") != "compliant" for p in made):
             continue
-        given = sorted((e for e in entries if e.maker_id == maker_id and state(e) == CONFIRMED),
+        given = sorted((e for e in entries if e.maker_id == maker_id and state(e) == CONFIRMED
+                        and since <= e.date <= today + timedelta(days=1)),
                        key=lambda e: (e.date, e.id), reverse=True)
         if not given:
             continue

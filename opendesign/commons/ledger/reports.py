@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...catalogue.queries import get_design
 from ...models import Contribution, Design, DesignVersion
@@ -23,10 +23,10 @@ from .flows import FLOWING_KINDS, Allocation, Flow, Node, allocate, load_graph
 from .money import format_amount, json_amount, percent, unit_of
 from .totals import Sums
 
-#: What to load with an entry for its view and state.
-ENTRY_LOADS = (selectinload(Contribution.maker), selectinload(Contribution.design),
-               selectinload(Contribution.version), selectinload(Contribution.reviews),
-               selectinload(Contribution.corrects), selectinload(Contribution.corrected_by))
+#: What to load with an entry for its view and state: the rows it points at in the same query, its reviews in one more.
+ENTRY_LOADS = (joinedload(Contribution.maker), joinedload(Contribution.design), joinedload(Contribution.version),
+               joinedload(Contribution.corrects), joinedload(Contribution.corrected_by),
+               selectinload(Contribution.reviews))
 
 
 def load_entries(session: Session, *where, order=(Contribution.date, Contribution.id)) -> list[Contribution]:
@@ -83,11 +83,13 @@ def design_ledger(session: Session, slug: str, today: date | None = None) -> dic
 
     design = get_design(session, slug)
     own = list(session.scalars(select(DesignVersion.id).where(DesignVersion.design_id == design.id)))
-    direct_entries = load_entries(session, Contribution.design_id == design.id)
     below = descendant_ids(session, own)
-    derived_entries = load_entries(session, Contribution.version_id.in_(below)) if below else []
-    allocation, graph = allocations(session, direct_entries + derived_entries)
-    by_id = {e.id: e for e in direct_entries + derived_entries}
+    # What was given to this design, and to every version deriving from it (whose value may flow here).
+    everything = load_entries(session, or_(Contribution.design_id == design.id, Contribution.version_id.in_(below))
+                              if below else Contribution.design_id == design.id)
+    direct_entries = [e for e in everything if e.design_id == design.id]
+    allocation, graph = allocations(session, everything)
+    by_id = {e.id: e for e in everything}
 
     direct, through, upstream = Sums(), Sums(), Sums()
     incoming, outgoing = [], []
@@ -120,7 +122,7 @@ def design_ledger(session: Session, slug: str, today: date | None = None) -> dic
         "claimed": by_state[CLAIMED],
         "disputed": by_state[DISPUTED],
         "corrected": by_state[CORRECTED],
-        "qualified_producers": qualified_producers(session, design, today),
+        "qualified_producers": qualified_producers(session, design, today, own=own, entries=everything),
     }
 
 
