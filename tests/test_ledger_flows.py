@@ -106,3 +106,14 @@ def test_every_allocation_adds_up_exactly(dag, total, data):
                 reachable.add(p)
                 stack.append(p)
     assert set(result.kept) <= reachable
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**15), st.lists(st.integers(0, 50), min_size=1, max_size=6), st.integers(0, 100))
+def test_the_integer_splits_are_the_fraction_splits(amount, raw, pct):
+    from opendesign.commons.ledger.flows import _share, _split
+
+    assert _share(amount, pct, 100) == share_of(amount, Fraction(pct, 100))
+    if sum(raw):
+        weights = [Fraction(r, sum(raw)) for r in raw]
+        assert _split(amount, tuple(raw), sum(raw)) == split(amount, weights)

@@ -24,7 +24,10 @@ from .money import format_amount, json_amount, percent, unit_of
 from .totals import Sums
 
 #: What to load with an entry for its view and state: the rows it points at in the same query, its reviews in one more.
-ENTRY_LOADS = (joinedload(Contribution.maker), joinedload(Contribution.design), joinedload(Contribution.version),
+# The version is loaded without its manifest and README: decoding those once per entry row dominated the page.
+ENTRY_LOADS = (joinedload(Contribution.maker), joinedload(Contribution.design),
+               joinedload(Contribution.version).load_only(DesignVersion.id, DesignVersion.version,
+                                                          DesignVersion.design_id),
                joinedload(Contribution.corrects), joinedload(Contribution.corrected_by),
                selectinload(Contribution.reviews))
 
@@ -42,7 +45,9 @@ def allocations(session: Session, entries: Iterable[Contribution]) -> tuple[dict
     """The allocation of every counting entry (by entry row id), and the lineage graph they walk."""
     flowing = [e for e in entries if counts(e) and e.version_id is not None]
     graph = load_graph(session, {e.version_id for e in flowing})
-    return {e.id: allocate(e.amount_minor, e.version_id, graph, e.kind in FLOWING_KINDS) for e in flowing}, graph
+    ancestry: dict[int, dict[int, int]] = {}
+    return {e.id: allocate(e.amount_minor, e.version_id, graph, e.kind in FLOWING_KINDS, ancestry)
+            for e in flowing}, graph
 
 
 def explain(flow: Flow, entry: Contribution, graph: dict[int, Node]) -> str:
