@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tomli_w  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from opendesign.catalogue.importer import import_designs  # noqa: E402
 from opendesign.commons.ledger import review  # noqa: E402
@@ -33,7 +34,7 @@ from opendesign.commons.ledger.flows import allocate, load_graph  # noqa: E402
 from opendesign.commons.makers import import_makers  # noqa: E402
 from opendesign.config import load_settings  # noqa: E402
 from opendesign.db import Database  # noqa: E402
-from opendesign.models import Contribution, DesignVersion  # noqa: E402
+from opendesign.models import Contribution  # noqa: E402
 
 MODEL = "import cadquery as cq\n\n\ndef build(params):\n    return cq.Workplane('XY').box(10, 10, 2)\n"
 
@@ -72,7 +73,7 @@ def build(root: Path, generations: int, width: int, entries: int) -> tuple[Datab
                           for i in range(entries)]}))
     assert import_makers(db, [makers]).ok
     with db.session() as s:
-        for entry in s.scalars(__import__("sqlalchemy").select(Contribution)):
+        for entry in s.scalars(select(Contribution)):
             review.confirm(s, entry, operator=True, via="cli")
     return db, levels
 
@@ -102,8 +103,6 @@ def time_facts(db: Database, slug: str, rounds: int, with_ledger: bool) -> float
 
 
 def time_allocate(db: Database, rounds: int) -> tuple[int, float]:
-    from sqlalchemy import select
-
     with db.session() as s:
         rows = [(c.amount_minor, c.version_id) for c in s.scalars(select(Contribution))]
         graph = load_graph(s, {v for _, v in rows})

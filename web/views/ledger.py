@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from opendesign.accounts import AccountError, PermissionDenied, audit
+from opendesign.accounts import AccountError, audit
 from opendesign.commons import compliance
 from opendesign.commons.ledger import attestations, entries, reports, review, stewards
 from opendesign.errors import ManifestError, OpenDesignError
@@ -220,7 +220,7 @@ def resolve(slug: str, challenge_id: int):
         compliance.refresh_maker(maker)
     except OpenDesignError as exc:
         record_refusal("attestation.resolve", f"{slug}: challenge {challenge_id}", exc)
-        if not isinstance(exc, ManifestError) or isinstance(exc, PermissionDenied):
+        if not isinstance(exc, ManifestError):
             raise
         _field_errors(form, exc)
         g.resolve_form = form

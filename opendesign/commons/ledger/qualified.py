@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from ...models import Contribution, Design, DesignVersion, Maker, Production
 from ..compliance import current_detail, today as today_
