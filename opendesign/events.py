@@ -45,7 +45,8 @@ def unsubscribe(fn: Subscriber) -> None:
 
 def _slugs_of(obj) -> set[str]:
     """The designs whose indexed facts *obj* belongs to."""
-    from .models import Contribution, Design, DesignVersion, Lineage, Maker, Production
+    from .models import (Attestation, AttestationChallenge, ChallengeResolution, Contribution, Design, DesignSteward,
+                         DesignVersion, LedgerReview, Lineage, Maker, Production)
 
     def slug(version) -> set[str]:
         return {version.design.slug} if version is not None and version.design is not None else set()
@@ -64,6 +65,19 @@ def _slugs_of(obj) -> set[str]:
     if isinstance(obj, Maker):
         # A maker's name and country are indexed on every design it produces.
         return set().union(*(slug(p.design_version) for p in obj.productions))
+    # The ledger: a review changes the totals of the entry's design (and, through flows, its ancestors', whose
+    # pages the caches drop with everything else); an attestation and its challenges change the verdicts of
+    # every design the maker produces.
+    if isinstance(obj, LedgerReview):
+        return _slugs_of(obj.contribution) if obj.contribution is not None else set()
+    if isinstance(obj, DesignSteward):
+        return {obj.design.slug} if obj.design is not None else set()
+    if isinstance(obj, ChallengeResolution):
+        return _slugs_of(obj.challenge) if obj.challenge is not None else set()
+    if isinstance(obj, AttestationChallenge):
+        return _slugs_of(obj.attestation) if obj.attestation is not None else set()
+    if isinstance(obj, Attestation):
+        return _slugs_of(obj.maker) if obj.maker is not None else set()
     return set()
 
 

@@ -30,12 +30,12 @@ def produce(db, make_design):
     folder = make_design.root / "makers"
     folder.mkdir()
 
-    def produce(legal_form: str, design: str, **production) -> dict:
+    def produce(legal_form: str, design: str, attestations: list | None = None, **production) -> dict:
         """Import one maker producing *design*; return the stored verdict detail."""
         slug = f"maker-{len(list(folder.iterdir()))}"
         (folder / f"{slug}.toml").write_text(tomli_w.dumps({
             "slug": slug, "name": slug.title(), "legal_form": legal_form, "country": "FR",
-            "productions": [{"design": f"{design}@1.0.0", **production}],
+            "productions": [{"design": f"{design}@1.0.0", **production}], "attestations": attestations or [],
         }))
         report = import_makers(db, [folder])
         assert report.ok, report.as_dict()["errors"]
@@ -63,10 +63,49 @@ def test_ppl_design_sold_by_a_for_profit_is_a_violation(produce):
     assert "worker-owned" in verdict["reason"]
 
 
-def test_ppl_design_made_by_a_worker_cooperative_is_compliant(produce):
-    verdict = produce("worker-cooperative", "ppl-press", price=400.0, currency="EUR")
+ATTESTED = {"evidence": "https://registry.example.org/coops/FR-42", "registry_id": "FR-42",
+            "valid_from": "2026-01-01", "valid_until": "2099-12-31"}
+
+
+def test_ppl_design_made_by_an_attested_worker_cooperative_is_compliant(produce):
+    verdict = produce("worker-cooperative", "ppl-press", attestations=[ATTESTED], price=400.0, currency="EUR")
     assert verdict["status"] == "compliant"
     assert verdict["actions"] == []
+    assert "attested worker-owned (registry id FR-42, valid until 2099-12-31)" in verdict["reason"]
+
+
+def test_ppl_commercial_production_without_an_attestation_needs_review(produce):
+    verdict = produce("worker-cooperative", "ppl-press", price=400.0, currency="EUR")
+    assert verdict["status"] == "needs-review"
+    assert "no worker-ownership attestation" in verdict["reason"]
+    assert verdict["clause"] == "LicenseRef-PPL §4(b)-(d)"
+    assert verdict["actions"][0].startswith("record a worker-ownership attestation")
+
+
+def test_ppl_production_with_an_expired_attestation_needs_action(produce):
+    expired = {**ATTESTED, "valid_from": "2020-01-01", "valid_until": "2024-12-31"}
+    verdict = produce("worker-cooperative", "ppl-press", attestations=[expired], price=400.0, currency="EUR")
+    assert verdict["status"] == "needs-action"
+    assert "attestation has expired (registry id FR-42, expired on 2024-12-31)" in verdict["reason"]
+    assert verdict["actions"] == ["renew the worker-ownership attestation (new evidence and valid_until)"]
+
+
+def test_ppl_an_attestation_does_not_make_a_for_profit_eligible(produce):
+    verdict = produce("for-profit", "ppl-press", attestations=[ATTESTED], price=400.0, currency="EUR")
+    assert verdict["status"] == "violation"
+
+
+def test_cern_ohl_s_production_without_source_location_needs_action(produce):
+    verdict = produce("for-profit", "ohl-s-dryer", price=90.0, currency="EUR")
+    assert verdict["status"] == "needs-action"
+    assert "no source location is recorded" in verdict["reason"]
+    assert verdict["clause"] == "CERN-OHL-S-2.0 §4"
+    with_source = produce("for-profit", "ohl-s-dryer", source_location="https://git.example.org/dryer",
+                          notice=True)
+    assert with_source["status"] == "compliant"
+    no_notice = produce("for-profit", "ohl-s-dryer", source_location="ohl-s-dryer@1.0.0", notice=False)
+    assert no_notice["status"] == "needs-action" and no_notice["clause"] == "CERN-OHL-S-2.0 §3.1, §4"
+    assert "notice" in no_notice["actions"][0]
 
 
 def test_ppl_design_sold_by_an_individual_needs_review(produce):
@@ -111,7 +150,7 @@ def test_and_expression_applies_every_part(produce):
 
 
 def test_audit_reports_counts_and_ok(db, produce):
-    produce("worker-cooperative", "ppl-press")
+    produce("worker-cooperative", "ppl-press", attestations=[ATTESTED])
     with db.session() as s:
         assert compliance.audit(s).ok
     produce("for-profit", "nc-lamp")

@@ -24,9 +24,11 @@ def maker_data(slug: str = "example-coop", **overrides) -> dict:
         "website": "https://example.org",
         "description": "Builds dryers.",
         "productions": [{"design": "widget@1.0.0", "modified": False, "modified_source": "", "attribution": True,
-                         "price": 120.0, "currency": "EUR", "regions": ["EU", "CH"]}],
+                         "price": 120.0, "currency": "EUR", "regions": ["EU", "CH"],
+                         "source_location": "https://example.org/widget-source"}],
         "contributions": [{"design": "widget", "kind": "money", "amount": 250.0, "currency": "EUR",
-                           "date": "2026-05-01", "note": "tooling fund"}],
+                           "date": "2026-05-01", "note": "tooling fund",
+                           "evidence": "https://opencollective.example/widget/transactions/1"}],
     }
     data.update(overrides)
     return data
@@ -146,7 +148,8 @@ def test_catalogue_errors_name_file_and_field(catalogue, make_maker):
             {"design": "other@1.0.0", "modified": True, "modified_source": "widget-fork@1.0.0"},
             {"design": "widget@1.0.0", "modified": True, "modified_source": "widget-fork@1.0.0"},
         ],
-        contributions=[{"design": "ghost", "kind": "improvement", "date": "2026-01-01"}],
+        contributions=[{"design": "ghost", "kind": "improvement", "date": "2026-01-01",
+                        "evidence": "https://git.example/ghost/pulls/1"}],
     )
     report = import_makers(catalogue, [make_maker.folder])
     (result,) = report.results
@@ -165,16 +168,20 @@ def test_import_is_idempotent_and_replaces_on_change(catalogue, make_maker):
     make_maker()
     assert import_makers(catalogue, [make_maker.folder]).as_dict()["created"] == 1
     assert import_makers(catalogue, [make_maker.folder]).as_dict()["unchanged"] == 1
-    make_maker(productions=[{"design": "other@1.0.0"}, {"design": "widget-fork@1.0.0", "attribution": False}],
-               contributions=[{"design": "other", "kind": "improvement", "date": "2026-03-01",
-                               "note": "wider tray"}])
+    make_maker(productions=[{"design": "other@1.0.0"},
+                            {"design": "widget-fork@1.0.0", "attribution": False, "source_location": "widget-fork@1.0.0"}],
+               contributions=[*maker_data()["contributions"],
+                              {"design": "other", "kind": "improvement", "date": "2026-03-01",
+                               "note": "wider tray", "evidence": "https://git.example/other/pull/7"}])
     assert import_makers(catalogue, [make_maker.folder]).as_dict()["updated"] == 1
     with catalogue.session() as s:
         maker = s.scalar(select(Maker))
         assert sorted(p.design_version.ref for p in maker.productions) == ["other@1.0.0", "widget-fork@1.0.0"]
-        assert [(c.kind, c.amount, c.design.slug) for c in maker.contributions] == [("improvement", 1.0, "other")]
+        # the ledger is append-only: the file's first entry stays, the new one is added
+        assert [(c.kind, str(c.amount), c.design.slug) for c in maker.contributions] == [
+            ("money", "250.00", "widget"), ("improvement", "1", "other")]
         assert s.scalar(select(func.count()).select_from(Production)) == 2
-        assert s.scalar(select(func.count()).select_from(Contribution)) == 1
+        assert s.scalar(select(func.count()).select_from(Contribution)) == 2
         assert {p.verdict for p in maker.productions} == {"compliant", "needs-action"}
     # a removed file leaves its maker in the catalogue
     (make_maker.folder / "example-coop.toml").unlink()
@@ -229,7 +236,7 @@ def test_makers_list_show_check(runner, make_design, make_maker):
     listing = runner.invoke(main, ["makers", "list"])
     assert listing.exit_code == 0
     assert "acme-corp" in listing.output and "1 needs-action" in listing.output
-    assert "gives back: money 250 EUR" in listing.output
+    assert "gives back: nothing recorded  (claimed, awaiting review: money 250 EUR)" in listing.output
     rows = json.loads(runner.invoke(main, ["makers", "list", "--json"]).output)
     assert [r["slug"] for r in rows] == ["acme-corp", "example-coop"]
 
@@ -239,10 +246,16 @@ def test_makers_list_show_check(runner, make_design, make_maker):
 
     shown = json.loads(runner.invoke(main, ["makers", "show", "example-coop", "--json"]).output)
     assert shown["productions"][0]["verdict"] == "compliant"
-    assert shown["contributions"][0] == {"maker": "example-coop", "design": "widget", "kind": "money",
-                                         "amount": 250.0, "currency": "EUR", "date": "2026-05-01",
-                                         "note": "tooling fund"}
-    assert shown["reciprocity"]["gives_back"] is True
+    entry = shown["contributions"][0]
+    assert {k: entry[k] for k in ("maker", "design", "kind", "amount", "currency", "unit", "date", "note", "state",
+                                  "evidence")} == {
+        "maker": "example-coop", "design": "widget", "kind": "money", "amount": "250.00", "currency": "EUR",
+        "unit": "EUR", "date": "2026-05-01", "note": "tooling fund", "state": "claimed",
+        "evidence": ["https://opencollective.example/widget/transactions/1"]}
+    assert shown["reciprocity"]["gives_back"] is False  # claimed only
+    text = runner.invoke(main, ["makers", "show", "example-coop"]).output
+    assert f"{entry['id']}  2026-05-01" in text and "claimed" in text
+    assert "claimed, awaiting a steward: money 250 EUR" in text
     text = runner.invoke(main, ["makers", "show", "acme-corp"]).output
     assert "produces without giving back: widget" in text
 

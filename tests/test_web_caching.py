@@ -25,6 +25,7 @@ design = "widget"
 kind = "hours"
 amount = 4.0
 date = 2026-05-03
+evidence = "https://git.example/widget/pulls/2"
 """
 
 
@@ -51,7 +52,14 @@ def test_a_new_maker_production_and_contribution_show_after_import(client, db, t
     assert import_makers(db, [tmp_path / "bench-coop.toml"]).ok
     html = client.get("/designs/widget").get_data(as_text=True)
     assert "Bench Cooperative" in html
-    assert "1 of 1 producing maker(s) give back" in html
+    assert "0 of 1 producing maker(s) give back" in html and "Claimed, awaiting a steward" in html
+    # a review committed elsewhere (the operator's CLI) shows on the next request too
+    from opendesign.commons.ledger import review
+    from opendesign.models import Contribution
+
+    with db.session() as s:
+        review.confirm(s, s.scalar(select(Contribution)), operator=True, via="cli")
+    assert "1 of 1 producing maker(s) give back" in client.get("/designs/widget").get_data(as_text=True)
 
 
 def test_a_new_derivative_shows_in_its_parents_lineage(client, db, make_design):
@@ -66,8 +74,11 @@ def test_a_design_nobody_produces_has_the_reciprocity_the_commons_layer_computes
     from opendesign.commons.reciprocity import design_reciprocity
     from web import pagecache
 
+    from opendesign.commons.ledger.reports import design_ledger
+
     with db.session() as s:
         assert pagecache._no_reciprocity("widget") == design_reciprocity(s, "widget")
+        assert pagecache._no_ledger("widget") == design_ledger(s, "widget")
 
 
 def test_a_verified_file_changed_on_disk_is_checked_again(client, app, db, widget):

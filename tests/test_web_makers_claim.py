@@ -50,7 +50,7 @@ def _claim(client, slug="acme-works", **data):
 
 def _contribute(client, slug="acme-works", **data):
     fields = {"design": "widget", "kind": "money", "amount": "250", "currency": "EUR", "date": "2026-05-01",
-              "note": "for the next batch", **data}
+              "evidence": "https://opencollective.example/widget/transactions/9", "note": "for the next batch", **data}
     return _post_form(client, f"/makers/{slug}", f"/makers/{slug}/contributions", fields, "contribution-")
 
 
@@ -138,15 +138,18 @@ def test_form_without_csrf_token_is_400(logged_in, db, designs):
 
 # -- claiming productions ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("design", "legal_form", "verdict"), [
-    ("nc-lamp@1.0.0", "for-profit", "violation"),
-    ("ppl-chair@1.0.0", "for-profit", "violation"),
-    ("ppl-chair@1.0.0", "worker-cooperative", "compliant"),
-    ("widget@1.0.0", "for-profit", "compliant"),
+@pytest.mark.parametrize(("design", "legal_form", "extra", "verdict"), [
+    ("nc-lamp@1.0.0", "for-profit", {}, "violation"),
+    ("ppl-chair@1.0.0", "for-profit", {}, "violation"),
+    # The PPL lets worker-owned businesses sell, but the legal form alone is a self-declaration.
+    ("ppl-chair@1.0.0", "worker-cooperative", {}, "needs-review"),
+    ("widget@1.0.0", "for-profit", {"source_location": "https://acme.example/widget-src"}, "compliant"),
+    # CERN-OHL-S §4: every product comes with its source location.
+    ("widget@1.0.0", "for-profit", {}, "needs-action"),
 ])
-def test_claim_shows_the_verdict_at_once(logged_in, db, user, designs, design, legal_form, verdict):
+def test_claim_shows_the_verdict_at_once(logged_in, db, user, designs, design, legal_form, extra, verdict):
     assert _register(logged_in, legal_form=legal_form).status_code == 302
-    r = _claim(logged_in, design=design, price="120", currency="EUR", regions="EU, CH")
+    r = _claim(logged_in, design=design, price="120", currency="EUR", regions="EU, CH", **extra)
     assert r.status_code == 302 and r.headers["Location"] == "/makers/acme-works"
     page = _text(logged_in.get("/makers/acme-works"))
     assert f"Claimed the production of {design}. Compliance verdict: {verdict}" in page
@@ -210,21 +213,34 @@ def test_imported_maker_has_no_owner_and_cannot_be_written(logged_in, db, design
 
 # -- contributions and reciprocity ------------------------------------------------------------
 
-def test_contribution_appears_in_reciprocity(acme, db):
+def test_contribution_is_claimed_until_confirmed(acme, db):
+    from opendesign.commons.ledger import review
+
     assert _claim(acme).status_code == 302
     page = _text(acme.get("/makers/acme-works"))
     assert "Produces without giving back: widget." in page
     r = _contribute(acme)
     assert r.status_code == 302
     page = _text(acme.get("/makers/acme-works"))
-    assert "Recorded a contribution (money) to widget." in page
-    assert "money 250 EUR." in page and "Gives back to every design it produces." in page
-    assert "2026-05-01 — money 250 EUR to" in page
+    assert "Recorded a contribution (money) to widget as entry" in page and "claimed, until a steward" in page
+    # claimed: shown apart, not counted
+    assert "Confirmed: nothing recorded." in page and "Claimed, awaiting a steward of the design: money 250 EUR." in page
+    assert "Produces without giving back: widget." in page
     data = acme.get("/api/v1/makers/acme-works").json
-    assert data["reciprocity"]["gives_back"] is True
-    assert data["reciprocity"]["contributions"]["by_kind"]["money"] == {"count": 1, "totals": {"EUR": 250.0}}
-    assert data["contributions"][0]["note"] == "for the next batch" and data["owner"] == "ada"
+    (entry,) = data["contributions"]
+    assert (entry["state"], entry["amount"], entry["unit"], entry["evidence"]) == (
+        "claimed", "250.00", "EUR", ["https://opencollective.example/widget/transactions/9"])
+    assert data["reciprocity"]["gives_back"] is False
+    assert data["reciprocity"]["claimed"]["by_kind"]["money"]["totals"] == {"EUR": "250.00"}
+    assert entry["note"] == "for the next batch" and data["owner"] == "ada"
     assert audit_events(db, "maker.contribution")[-1].outcome == "ok"
+    # the operator confirms it: now it counts
+    with db.session() as s:
+        review.confirm(s, s.scalar(select(Contribution)), operator=True, via="cli")
+    page = _text(acme.get("/makers/acme-works"))
+    assert "Confirmed: money 250 EUR." in page and "Gives back to every design it produces." in page
+    data = acme.get("/api/v1/makers/acme-works").json
+    assert data["reciprocity"]["contributions"]["by_kind"]["money"]["totals"] == {"EUR": "250.00"}
 
 
 @pytest.mark.parametrize(("data", "field", "reason"), [
@@ -247,7 +263,7 @@ def test_invalid_contributions_are_named_next_to_the_field(acme, db, data, field
 def test_an_improvement_counts_one_without_an_amount(acme, db):
     assert _contribute(acme, kind="improvement", amount="", currency="").status_code == 302
     with db.session() as s:
-        assert s.scalar(select(Contribution.amount)) == 1.0
+        assert s.scalar(select(Contribution.amount_minor)) == 1
 
 
 # -- caches ---------------------------------------------------------------------------------
@@ -262,7 +278,8 @@ def test_pages_reflect_claims_immediately(acme):
     assert "Acme Works" in page and "0 of 1 producing maker(s) give back" in page
     assert "widget" in _text(acme.get("/")).split("Most produced")[1][:3000]
     assert _contribute(acme).status_code == 302
-    assert "1 of 1 producing maker(s) give back" in _text(acme.get("/designs/widget"))
+    page = _text(acme.get("/designs/widget"))
+    assert "0 of 1 producing maker(s) give back" in page and "Claimed, awaiting a steward" in page
     assert "money 250 EUR" in _text(acme.get("/makers/acme-works"))
 
 
@@ -279,10 +296,12 @@ def test_api_register_claim_and_contribute(client, db, user, designs):
     assert r.status_code == 201, r.json
     assert r.json["verdict"] == "violation" and "non-commercial" in r.json["reason"] and r.json["clause"]
     r = _api(client, token, "/makers/acme-works/contributions",
-             {"design": "nc-lamp", "kind": "hours", "amount": 12, "date": "2026-05-02"})
+             {"design": "nc-lamp", "kind": "hours", "amount": 12, "date": "2026-05-02",
+              "evidence": ["https://git.example/nc-lamp/pulls/3"]})
     assert r.status_code == 201, r.json
-    assert r.json["reciprocity"]["gives_back"] is True
-    assert r.json["reciprocity"]["contributions"]["by_kind"]["hours"]["totals"] == {"hours": 12.0}
+    assert r.json["state"] == "claimed" and len(r.json["id"]) == 16
+    assert r.json["reciprocity"]["gives_back"] is False  # claimed, not confirmed
+    assert r.json["reciprocity"]["claimed"]["by_kind"]["hours"]["totals"] == {"hours": "12.00"}
     ok = [(e.action, e.target) for e in audit_events(db) if e.action.startswith("maker.") and e.outcome == "ok"]
     assert ok == [("maker.register", "acme-works"), ("maker.production", "acme-works: nc-lamp@1.0.0"),
                   ("maker.contribution", "acme-works: nc-lamp")]
@@ -341,7 +360,8 @@ def test_api_errors_name_the_fields(client, db, user, designs):
     assert set(r.json["error"]["fields"]) == {"price", "currency"}
     r = _api(client, token, "/makers/acme-works/contributions", {"design": "widget", "kind": "money",
                                                                 "amount": -1, "currency": "EUR",
-                                                                "date": "2026-05-01"})
+                                                                "date": "2026-05-01",
+                                                                "evidence": "https://x.example/receipt"})
     assert r.status_code == 422 and r.json["error"]["fields"] == {"amount": ["must be greater than zero (got -1)"]}
     r = client.post("/api/v1/makers/acme-works/productions", data="design=widget",
                     headers={"Authorization": f"Bearer {token}"})

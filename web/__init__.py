@@ -100,13 +100,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.init_app(app)
     adapters.init_app(app)
 
-    from .views import account, api, assets, catalogue, designs, files, licenses, makers, presets, presets_api
+    from .views import account, api, assets, catalogue, designs, files, ledger, licenses, makers, presets, presets_api
 
-    for module in (catalogue, designs, files, makers, licenses, account, api, assets, presets, presets_api):
+    for module in (catalogue, designs, files, makers, licenses, account, api, assets, presets, presets_api, ledger):
         for blueprint in module.blueprints:
             app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
     csrf.exempt(presets_api.bp)
+    csrf.exempt(ledger.api_ledger.bp)
+    ledger.init_app(app)
     files.init_app(app)
     limits.init_app(app)
     presets.init_app(app)

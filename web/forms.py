@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -33,7 +34,8 @@ class TokenForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(1, 100)])
     scopes = StringField("Scopes", validators=[DataRequired(), Length(max=1000)],
                          description="Comma-separated: publish:<slug>, publish:*, makers:<slug>, makers:*, "
-                                     "presets:<slug>, presets:*")
+                                     "presets:<slug>, presets:*, steward:<slug>, steward:*, challenge:<maker-slug>, "
+                                     "challenge:*")
 
 
 class PublishForm(FlaskForm):
@@ -90,6 +92,34 @@ class MakerForm(FlaskForm):
                 "description": _text(self.description.data)}
 
 
+def _decimal(value: str | None) -> Decimal | str | None:
+    """An exact amount typed in a field (NaN and infinities too, for the schema to refuse by name)."""
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return text
+
+
+def _whole(value: str | None) -> int | str | None:
+    """A whole number typed in a field; other text is passed on, for the schema to name."""
+    text = _text(value)
+    if not text:
+        return None
+    return int(text) if re.fullmatch(r"[+-]?\d{1,12}", text) else text
+
+
+def _tristate(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def _list(value: str | None) -> list[str] | None:
+    items = [item for item in re.split(r"\s+", _text(value)) if item]
+    return items or None
+
+
 class ProductionForm(FlaskForm):
     """Claim a production: one ``[[productions]]`` entry of a maker file."""
 
@@ -102,12 +132,24 @@ class ProductionForm(FlaskForm):
     price = StringField("Price", description="Optional; with a currency")
     currency = StringField("Currency", description="ISO 4217 code, e.g. EUR, USD, KES")
     regions = StringField("Regions", description="Country codes or EU, EEA, WORLD; comma-separated")
+    source_location = StringField("Source location", description="Where buyers find the complete source (CERN OHL "
+                                                                 "v2 §4): a URL, or slug@version of this catalogue")
+    notice = SelectField("The product carries the design's notice", choices=["not recorded", "yes", "no"],
+                         validate_choice=False, description="With the source location, on the product, its "
+                                                            "packaging or its documentation")
+    units = StringField("Units made", description="Optional; with the period they were made in")
+    period_start = StringField("Period from", render_kw={"type": "date", "placeholder": "YYYY-MM-DD"})
+    period_end = StringField("Period to", render_kw={"type": "date", "placeholder": "YYYY-MM-DD"})
 
     def raw(self) -> dict:
-        return {"design": _text(self.design.data), "modified": bool(self.modified.data),
-                "modified_source": _text(self.modified_source.data), "attribution": bool(self.attribution.data),
-                "price": _number(self.price.data), "currency": _optional(self.currency.data),
-                "regions": [r for r in re.split(r"[\s,]+", _text(self.regions.data)) if r]}
+        raw = {"design": _text(self.design.data), "modified": bool(self.modified.data),
+               "modified_source": _text(self.modified_source.data), "attribution": bool(self.attribution.data),
+               "price": _number(self.price.data), "currency": _optional(self.currency.data),
+               "regions": [r for r in re.split(r"[\s,]+", _text(self.regions.data)) if r],
+               "source_location": _text(self.source_location.data), "notice": _tristate(self.notice.data),
+               "units": _whole(self.units.data), "period_start": _optional(self.period_start.data),
+               "period_end": _optional(self.period_end.data)}
+        return {k: v for k, v in raw.items() if v is not None or k in ("price", "currency")}
 
 
 class ContributionForm(FlaskForm):
@@ -119,12 +161,19 @@ class ContributionForm(FlaskForm):
                                                "(default 1)")
     currency = StringField("Currency", description="For money and hardware: ISO 4217, e.g. EUR")
     date = StringField("Date", render_kw={"type": "date", "placeholder": "YYYY-MM-DD"})
+    evidence = TextAreaField("Evidence", description="One per line: a URL (https://…) of the transaction, receipt, "
+                                                     "merged pull request or published improvement, and/or the "
+                                                     "sha256 of a receipt file", render_kw={"rows": 2})
     note = StringField("Note")
+    corrects = StringField("Corrects entry", description="Optional: the id of your entry this one replaces "
+                                                         "(the ledger keeps both)")
 
     def raw(self) -> dict:
-        return {"design": _text(self.design.data), "kind": self.kind.data, "amount": _number(self.amount.data),
-                "currency": _optional(self.currency.data), "date": _text(self.date.data),
-                "note": _text(self.note.data)}
+        raw = {"design": _text(self.design.data), "kind": self.kind.data, "amount": _decimal(self.amount.data),
+               "currency": _optional(self.currency.data), "date": _text(self.date.data),
+               "evidence": _list(self.evidence.data), "note": _text(self.note.data),
+               "corrects": _optional(self.corrects.data)}
+        return {k: v for k, v in raw.items() if v is not None or k in ("amount", "currency")}
 
 
 class ParameterSetForm(FlaskForm):

@@ -9,6 +9,7 @@ from flask import current_app
 from opendesign.commons.makers import CONTRIBUTION_KINDS, LEGAL_FORMS
 
 from . import openapi_presets
+from . import openapi_ledger
 from .adapters.render import FORMATS, QUALITIES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -55,15 +56,32 @@ MAKER_SCHEMAS = {
                                                                                  "catalogue derivative"},
         "attribution": _BOOL, "price": {"type": "number", "minimum": 0, "nullable": True},
         "currency": {"type": "string", "description": "ISO 4217, required with a price", "nullable": True},
-        "regions": {"type": "array", "items": {"type": "string", "description": _CODES}}}},
-    "ContributionInput": {"type": "object", "additionalProperties": False, "required": ["design", "kind", "date"],
+        "regions": {"type": "array", "items": {"type": "string", "description": _CODES}},
+        "units": {"type": "integer", "minimum": 1, "description": "Units made in the period (with both dates)"},
+        "period_start": {"type": "string", "format": "date"}, "period_end": {"type": "string", "format": "date"},
+        "source_location": {"type": "string", "description": "Where recipients find the complete source (CERN OHL "
+                                                              "v2 §4): a URL or slug@version"},
+        "notice": {"type": "boolean", "nullable": True, "description": "The product carries the design's notice"}}},
+    "ContributionInput": {"type": "object", "additionalProperties": False,
+                          "required": ["design", "kind", "date", "evidence"],
                           "properties": {
                               "design": {"type": "string", "description": "slug (or slug@version)"},
                               "kind": {"type": "string", "enum": list(CONTRIBUTION_KINDS)},
-                              "amount": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "nullable": True},
+                              "amount": {"type": "number", "exclusiveMinimum": True, "minimum": 0, "nullable": True,
+                                         "description": "Finite, with no more decimal places than the currency "
+                                                        "has (hours: 2; improvements: whole)"},
                               "currency": {"type": "string", "description": "ISO 4217; for money and hardware only",
                                            "nullable": True},
-                              "date": {"type": "string", "format": "date"}, "note": _STR}},
+                              "date": {"type": "string", "format": "date", "description": "Not in the future"},
+                              "evidence": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
+                                                                          "minItems": 1, "maxItems": 10}],
+                                           "description": "Required: http(s) URL(s) (transaction, receipt, merged "
+                                                          "pull request, published improvement) and/or the sha256 "
+                                                          "of a receipt file (64 hex digits)"},
+                              "corrects": {"type": "string", "pattern": "^[0-9a-f]{16}$",
+                                           "description": "The id of an earlier entry of this maker this one "
+                                                          "replaces"},
+                              "note": _STR}},
 }
 MAKER_SCOPES = ("Needs a token scoped `makers:<slug>` or `makers:*`. Registering a maker needs that scope for the "
                 "new slug and makes the token's user its owner; writing to a maker needs that scope and its "
@@ -88,7 +106,8 @@ def _document(max_upload: int) -> dict:
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
                                           "description": "An API token from the account page (od_...), scoped "
                                                          "publish:<slug>, publish:*, makers:<slug>, makers:*, "
-                                                         "presets:<slug> or presets:*."}},
+                                                         "presets:<slug>, presets:*, steward:<slug>, steward:*, "
+                                                         "challenge:<maker-slug> or challenge:*."}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["status", "message"],
@@ -97,6 +116,7 @@ def _document(max_upload: int) -> dict:
                                        "type": "array", "items": {"type": "string"}}}}}}},
                 **MAKER_SCHEMAS,
                 **openapi_presets.SCHEMAS,
+                **openapi_ledger.SCHEMAS,
                 "DesignCard": {"type": "object", "properties": {
                     k: {"type": "string"} for k in ("slug", "version", "title", "summary", "license", "category")}},
             },
@@ -185,6 +205,7 @@ def _document(max_upload: int) -> dict:
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": _json(obj)}}},
             **openapi_presets.PATHS,
+            **openapi_ledger.PATHS,
         },
     }
 

@@ -172,6 +172,8 @@ class DesignFacts:
     has_lineage: bool
     productions: list[dict[str, Any]]
     reciprocity: dict[str, Any]
+    #: The design's reciprocity ledger: totals, flows through the lineage, qualified producers.
+    ledger: dict[str, Any] = field(default_factory=dict)
     stamp: float = field(default_factory=time.monotonic)
     #: version id -> lineage SVG, attribution chain and text (filled per version on first view).
     per_version: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -192,7 +194,18 @@ def _no_reciprocity(slug: str) -> dict[str, Any]:
     from opendesign.commons.reciprocity import summarise
 
     return {"slug": slug, "productions": 0, "producing_makers": 0, "giving_back": 0, "makers": [],
-            "contributions": summarise([]), "contributors": [], "contribution_list": []}
+            "contributions": summarise([]), "claimed": summarise([]), "contributors": [], "contribution_list": []}
+
+
+def _no_ledger(slug: str) -> dict[str, Any]:
+    # What opendesign.commons.ledger.reports.design_ledger answers for a design outside any lineage that nobody
+    # produces or contributes to; a test keeps the two equal.
+    from opendesign.commons.ledger.totals import Sums
+
+    empty = Sums().as_dict()
+    return {"slug": slug, "received_directly": empty, "through_derivatives": empty, "passed_upstream": empty,
+            "kept": empty, "flows_in": [], "flows_out": [], "confirmed": [], "claimed": [], "disputed": [],
+            "corrected": [], "qualified_producers": []}
 
 
 def _load_facts(session: Session, slug: str) -> DesignFacts:
@@ -210,7 +223,9 @@ def _load_facts(session: Session, slug: str) -> DesignFacts:
                        owner=SimpleNamespace(username=owner) if owner else None, versions=versions,
                        has_lineage=bool(has_lineage),
                        productions=commons.productions_of_design(session, design) if has_productions else [],
-                       reciprocity=commons.design_reciprocity(session, slug) if busy else _no_reciprocity(slug))
+                       reciprocity=commons.design_reciprocity(session, slug) if busy else _no_reciprocity(slug),
+                       # Value reaches a design through its derivatives, so any lineage may carry some.
+                       ledger=commons.design_ledger(session, slug) if busy or has_lineage else _no_ledger(slug))
 
 
 def design_facts(session: Session, slug: str) -> DesignFacts:

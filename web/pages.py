@@ -13,7 +13,7 @@ from opendesign.catalogue.refs import version_key
 from opendesign.errors import NotFound
 from opendesign.models import Design, DesignVersion
 
-from . import pagecache
+from . import ledger_pages, pagecache
 from .adapters import commons, render_service
 from .adapters.render import RenderSet
 from .presets_page import preset_context
@@ -91,6 +91,7 @@ def design_context(session: Session, facts: pagecache.DesignFacts, version, valu
         "contribution_totals": commons.format_totals(reciprocity["contributions"]),
         "fork": version.fork,
         **preset_context(session, facts, version, values),
+        **ledger_pages.design_context(session, facts.id, facts.ledger),
     }
 
 

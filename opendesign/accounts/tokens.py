@@ -8,7 +8,10 @@ indexed equality look-up.
 Scopes: ``publish:<slug>`` (publish new versions of one design),
 ``publish:*`` (publish anything the user may publish), ``makers:<slug>``
 (manage one maker organisation), ``makers:*``, ``presets:<slug>`` (save and
-delete one's parameter sets of one design), ``presets:*``.
+delete one's parameter sets of one design), ``presets:*``, ``steward:<slug>`` (confirm and
+dispute what makers give back to a design the user stewards, resolve
+challenges, name stewards if the user owns it), ``steward:*``, and
+``challenge:<maker-slug>`` / ``challenge:*`` (challenge makers' attestations).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from ..models import ApiToken, User, utcnow
 from .errors import AccountError, PermissionDenied
 
 TOKEN_PREFIX = "od_"
-SCOPE_KINDS = ("publish", "makers", "presets")
-_SCOPE_RE = re.compile(r"^(publish|makers|presets):(\*|[a-z0-9]+(?:-[a-z0-9]+)*)$")
+SCOPE_KINDS = ("publish", "makers", "presets", "steward", "challenge")
+_SCOPE_RE = re.compile(r"^(publish|makers|presets|steward|challenge):(\*|[a-z0-9]+(?:-[a-z0-9]+)*)$")
 MAX_TOKENS_PER_USER = 50
 
 
@@ -44,7 +47,9 @@ def parse_scopes(text: str | list[str]) -> list[str]:
     bad = [s for s in scopes if not _SCOPE_RE.match(s)]
     if bad:
         raise AccountError([FieldError("", "scopes", f"unknown scope {bad[0]!r}; use publish:<slug>, publish:*, "
-                                                      "makers:<slug>, makers:*, presets:<slug> or presets:*")])
+                                                      "makers:<slug>, makers:*, presets:<slug>, presets:*, "
+                                                      "steward:<slug>, steward:*, "
+                                                      "challenge:<maker-slug> or challenge:*")])
     if not scopes:
         raise AccountError([FieldError("", "scopes", "give at least one scope")])
     return scopes

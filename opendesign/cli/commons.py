@@ -16,7 +16,7 @@ from ..commons import attribution as attribution_
 from ..commons import family as family_
 from ..commons import fork as fork_
 from ..commons.makers import import_makers, makers_dirs
-from . import commons_licenses, commons_makers  # noqa: F401  (register the groups)
+from . import commons_ledger, commons_licenses, commons_makers  # noqa: F401  (register the groups)
 from . import hooks
 from .base import AppContext, emit_json, json_option, main, pass_app
 
@@ -117,5 +117,28 @@ def _import_makers_hook(app: AppContext, paths, report) -> hooks.HookOutcome | N
     return hooks.HookOutcome("makers", result.ok, data, echo)
 
 
-if _import_makers_hook not in hooks.after_import:
-    hooks.after_import.append(_import_makers_hook)
+def _import_decisions_hook(app: AppContext, paths, report) -> hooks.HookOutcome | None:
+    """After the makers: apply the operator's decisions in ``<designs>/makers/_stewardship.toml``."""
+    from ..commons.ledger.decisions import apply_decisions, decisions_files
+
+    files = decisions_files(makers_dirs(paths))
+    if not files:
+        return None
+    results = [apply_decisions(app.db, path) for path in files]
+    data = {"files": [r.as_dict() for r in results], "applied": sum(r.applied for r in results),
+            "unchanged": sum(r.unchanged for r in results)}
+
+    def echo() -> None:
+        for r in results:
+            for err in r.errors:
+                click.secho(f"error: {err}", fg="red", err=True)
+        click.echo(f"stewardship decisions: {data['applied']} applied, {data['unchanged']} unchanged"
+                   + (f", {sum(1 for r in results if not r.ok)} file(s) invalid" if not all(r.ok for r in results)
+                      else ""))
+
+    return hooks.HookOutcome("stewardship", all(r.ok for r in results), data, echo)
+
+
+for _hook in (_import_makers_hook, _import_decisions_hook):
+    if _hook not in hooks.after_import:
+        hooks.after_import.append(_hook)

@@ -8,12 +8,26 @@ import click
 
 from ..commons import compliance
 from ..commons.makers import queries
-from ..commons.makers.loader import discover, load_maker_file, resolve
+from ..commons.makers.importer import import_maker
+from ..commons.makers.loader import discover, load_maker_file
 from ..errors import ManifestError
 from ..commons.reciprocity import format_totals
 from .base import AppContext, emit_json, json_option, main, pass_app, report_validation
 
 _VERDICT_COLOURS = {"compliant": "green", "needs-action": "yellow", "needs-review": "cyan", "violation": "red"}
+STATE_COLOURS = {"confirmed": "green", "claimed": "yellow", "disputed": "red", "corrected": None}
+
+
+def echo_entry(c: dict, indent: str = "") -> None:
+    """One ledger entry on two lines: what it is, then its state."""
+    click.echo(f"{indent}{c['id']}  {c['date']}  {c['maker']:<24} -> {c['design']:<28} {c['kind']:<11} "
+               f"{c['display']}" + (f"  — {c['note']}" if c["note"] else ""))
+    more = [f"reason: {c['reason']}" if c["state"] == "disputed" and c["reason"] else "",
+            f"corrects {c['corrects']}" if c["corrects"] else "",
+            f"corrected by {c['corrected_by']}" if c["corrected_by"] else "",
+            f"by {c['reviewed_by']}" if c["reviewed_by"] and c["state"] != "disputed" else ""]
+    click.secho(f"{indent}{'':16}  {c['state']}" + "".join(f"; {m}" for m in more if m),
+                fg=STATE_COLOURS.get(c["state"]))
 
 
 def _echo_production(p: dict, indent: str = "  ") -> None:
@@ -49,7 +63,8 @@ def list_command(app: AppContext, as_json: bool) -> None:
     for r in rows:
         verdicts = ", ".join(f"{n} {s}" for s, n in r["verdicts"].items() if n) or "no productions"
         click.echo(f"{r['slug']:<{width}}  {r['legal_form']:<18} {r['country']}  {verdicts}")
-        click.echo(f"{'':<{width}}  gives back: {format_totals(r['contributions'])}")
+        click.echo(f"{'':<{width}}  gives back: {format_totals(r['contributions'])}"
+                   + (f"  (claimed, awaiting review: {format_totals(r['claimed'])})" if r["claimed"]["count"] else ""))
 
 
 @makers.command("check")
@@ -97,11 +112,20 @@ def show(app: AppContext, slug: str, as_json: bool) -> None:
         _echo_production(p, "  ")
     click.echo(f"contributions ({len(detail['contributions'])}):")
     for c in detail["contributions"]:
-        unit = f" {c['currency']}" if c["currency"] else (" h" if c["kind"] == "hours" else "")
-        click.echo(f"  {c['date']}  {c['design']:<28} {c['kind']:<12} {c['amount']:g}{unit}"
-                   + (f"  — {c['note']}" if c["note"] else ""))
+        echo_entry(c, "  ")
     rec = detail["reciprocity"]
-    click.echo(f"totals: {format_totals(rec['contributions'])}")
+    click.echo(f"totals (confirmed): {format_totals(rec['contributions'])}")
+    if rec["claimed"]["count"]:
+        click.echo(f"claimed, awaiting a steward: {format_totals(rec['claimed'])}")
+    for row in rec["per_unit"]:
+        shares = "; ".join(f"{v['display']}" + (f" ({v['of_price']} of the price)" if "of_price" in v else "")
+                           for v in row["per_unit"].values()) or "nothing confirmed"
+        click.echo(f"give-back per unit, {row['design']} ({row['units']} units, {row['period_start']} to "
+                   f"{row['period_end']}): {shares}")
+    ownership = detail["attestations"]
+    if ownership["attestations"] or ownership["affected_designs"]:
+        click.echo(f"worker-ownership attestation: {ownership['status']}"
+                   + (f" ({ownership['detail']})" if ownership["detail"] else ""))
     if rec["produces_without_giving_back"]:
         click.echo(f"produces without giving back: {', '.join(rec['produces_without_giving_back'])}")
     elif rec["designs_produced"]:
@@ -115,8 +139,9 @@ def show(app: AppContext, slug: str, as_json: bool) -> None:
 def validate(app: AppContext, paths: tuple[str, ...], as_json: bool) -> None:
     """Validate maker files (default: the designs folder's makers/) without writing anything.
 
-    Checks the schema, and that the designs they name are in the catalogue
-    (import the designs first).
+    Checks the schema, that the designs they name are in the catalogue (import
+    the designs first), and that the ledger can take them (an entry recorded
+    from a file may not disappear from it; corrections name this maker's entries).
     """
     files = discover(paths or [app.settings.designs_dir / "makers"])
     results = []
@@ -124,7 +149,11 @@ def validate(app: AppContext, paths: tuple[str, ...], as_json: bool) -> None:
         for path in files:
             try:
                 source = load_maker_file(path)
-                resolve(session, source)
+                savepoint = session.begin_nested()  # the whole import, rolled back: nothing is written
+                try:
+                    import_maker(session, source)
+                finally:
+                    savepoint.rollback()
                 results.append({"path": str(path), "valid": True, "slug": source.slug, "errors": []})
             except ManifestError as exc:
                 results.append({"path": str(path), "valid": False, "errors": [str(e) for e in exc.errors]})

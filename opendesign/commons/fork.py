@@ -85,6 +85,8 @@ def _edit_manifest(text: str, slug: str, parent: str, license_: str, title: str 
     if title is not None:
         doc["title"] = title
     doc["derived_from"] = [parent]
+    # The parent's [reciprocity] weighs the parent's own parents; a fork has one parent and starts at the default.
+    doc.pop("reciprocity", None)
     return tomlkit.dumps(doc)
 
 

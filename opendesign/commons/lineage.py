@@ -87,6 +87,11 @@ def descendants(session: Session, version: DesignVersion) -> list[DesignVersion]
     return _load(session, _walk(session, [version.id], upward=False))
 
 
+def descendant_ids(session: Session, version_ids: Iterable[int]) -> list[int]:
+    """Ids of every version deriving from any of *version_ids*, nearest generation first (none loaded)."""
+    return _walk(session, list(version_ids), upward=False)
+
+
 def parents(version: DesignVersion) -> list[DesignVersion]:
     """Direct parents in ``derived_from`` order."""
     return [edge.parent for edge in sorted(version.parents, key=lambda e: e.position)]

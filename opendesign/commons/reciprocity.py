@@ -1,14 +1,17 @@
 """What makers give back to the designs they produce, as plain data.
 
-Contributions are summed per kind in their own unit: money and donated
-hardware per currency (amounts in different currencies are never added up),
-hours in hours, improvements as a count. A maker *gives back* to a design
-when it has recorded at least one contribution to that design.
+Only confirmed contributions count (:mod:`.ledger`): totals and "gives back"
+are built from entries a steward confirmed and no later entry corrected;
+claimed ones are summed apart, disputed ones listed with their reason. Amounts
+are exact, per kind and unit: money and hardware per currency (never added
+across currencies), hours in hours, improvements as a count. A maker *gives
+back* to a design when it has a confirmed contribution to that design.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
@@ -17,37 +20,25 @@ from sqlalchemy.orm import Session, selectinload
 from ..catalogue.queries import get_design
 from ..errors import NotFound
 from ..models import Contribution, DesignVersion, Maker, Production
-from .makers.schema import CONTRIBUTION_KINDS, MONETARY_KINDS
+from .ledger.entries import CLAIMED, CONFIRMED, DISPUTED, entry_view, state
+from .ledger.money import percent, unit_of
+from .ledger.reports import ENTRY_LOADS, load_entries
+from .ledger.totals import Sums, format_totals, per_unit, summarise
 
-_UNITS = {"hours": "hours", "improvement": "improvements"}
-
-
-def summarise(contributions: Iterable[Contribution]) -> dict[str, Any]:
-    """Count and totals per kind: ``{"count": n, "by_kind": {kind: {"count", "totals": {unit: amount}}}}``.
-
-    The unit of money and hardware is the ISO 4217 currency; of hours
-    ``"hours"``; of improvements ``"improvements"``.
-    """
-    by_kind: dict[str, dict[str, Any]] = {kind: {"count": 0, "totals": {}} for kind in CONTRIBUTION_KINDS}
-    count = 0
-    for c in contributions:
-        count += 1
-        entry = by_kind[c.kind]
-        entry["count"] += 1
-        unit = c.currency if c.kind in MONETARY_KINDS else _UNITS[c.kind]
-        entry["totals"][unit] = round(entry["totals"].get(unit, 0.0) + c.amount, 2)
-    for entry in by_kind.values():
-        entry["totals"] = dict(sorted(entry["totals"].items()))
-    return {"count": count, "by_kind": by_kind}
+__all__ = ["contribution_view", "design_reciprocity", "format_totals", "get_maker", "give_back_per_unit",
+           "maker_reciprocity", "summarise"]
 
 
 def contribution_view(c: Contribution) -> dict[str, Any]:
-    return {"maker": c.maker.slug, "design": c.design.slug, "kind": c.kind, "amount": c.amount,
-            "currency": c.currency, "date": c.date.isoformat(), "note": c.note}
+    return entry_view(c)
+
+
+def _by_state(entries: list[Contribution], wanted: str) -> list[Contribution]:
+    return [e for e in entries if state(e) == wanted]
 
 
 def design_reciprocity(session: Session, slug: str) -> dict[str, Any]:
-    """Who produces *slug* (any version), and whether each of them gives back to it."""
+    """Who produces *slug* (any version), and whether each of them gives back to it (confirmed)."""
     design = get_design(session, slug)
     productions = session.scalars(
         select(Production)
@@ -55,18 +46,15 @@ def design_reciprocity(session: Session, slug: str) -> dict[str, Any]:
         .where(DesignVersion.design_id == design.id)
         .options(selectinload(Production.maker), selectinload(Production.design_version))
     ).all()
-    contributions = session.scalars(
-        select(Contribution).where(Contribution.design_id == design.id)
-        .options(selectinload(Contribution.maker), selectinload(Contribution.design))
-        .order_by(Contribution.date, Contribution.id)
-    ).all()
-    contributors = {c.maker.slug for c in contributions}
+    contributions = load_entries(session, Contribution.design_id == design.id)
+    confirmed = _by_state(contributions, CONFIRMED)
+    contributors = {c.maker.slug for c in confirmed}
     producers: dict[str, dict[str, Any]] = {}
     for p in productions:
         entry = producers.setdefault(p.maker.slug, {
             "slug": p.maker.slug, "name": p.maker.name, "legal_form": p.maker.legal_form,
             "productions": 0, "versions": [], "gives_back": p.maker.slug in contributors,
-            "contributions": summarise(c for c in contributions if c.maker.slug == p.maker.slug),
+            "contributions": summarise(c for c in confirmed if c.maker.slug == p.maker.slug),
         })
         entry["productions"] += 1
         if p.design_version.version not in entry["versions"]:
@@ -78,7 +66,8 @@ def design_reciprocity(session: Session, slug: str) -> dict[str, Any]:
         "producing_makers": len(makers),
         "giving_back": sum(1 for m in makers if m["gives_back"]),
         "makers": makers,
-        "contributions": summarise(contributions),
+        "contributions": summarise(confirmed),
+        "claimed": summarise(_by_state(contributions, CLAIMED)),
         "contributors": sorted(contributors),
         "contribution_list": [contribution_view(c) for c in contributions],
     }
@@ -89,7 +78,8 @@ def get_maker(session: Session, slug: str) -> Maker:
         select(Maker).where(Maker.slug == slug).options(
             selectinload(Maker.productions).selectinload(Production.design_version)
             .selectinload(DesignVersion.design),
-            selectinload(Maker.contributions).selectinload(Contribution.design),
+            selectinload(Maker.contributions).options(*ENTRY_LOADS),
+            selectinload(Maker.attestations),
         )
     )
     if maker is None:
@@ -97,15 +87,40 @@ def get_maker(session: Session, slug: str) -> Maker:
     return maker
 
 
+def give_back_per_unit(maker: Maker) -> list[dict[str, Any]]:
+    """For each production that reports units: confirmed give-back to its design in its period, per unit made."""
+    rows = []
+    for p in sorted(maker.productions, key=lambda p: p.id):
+        if not p.units or p.period_start is None or p.period_end is None:
+            continue
+        sums = Sums()
+        for c in maker.contributions:
+            if (c.design_id == p.design_version.design_id and state(c) == CONFIRMED
+                    and p.period_start <= c.date <= p.period_end):
+                sums.add_entry(c)
+        per: dict[str, dict[str, str]] = {}
+        for (kind, unit), minor in sorted(sums.minor.items()):
+            amount, display = per_unit(minor, unit, p.units)
+            item = {"kind": kind, "amount": amount, "display": display}
+            if p.price and p.currency == unit:
+                item["of_price"] = percent(Fraction(Decimal(amount)) / Fraction(Decimal(repr(p.price))))
+            per[f"{kind} {unit}"] = item
+        rows.append({"design": p.design_version.ref, "units": p.units, "period_start": p.period_start.isoformat(),
+                     "period_end": p.period_end.isoformat(), "per_unit": per})
+    return rows
+
+
 def maker_reciprocity(session: Session, slug: str) -> dict[str, Any]:
-    """What maker *slug* produces, what it gives back, and to which of those designs.
+    """What maker *slug* produces, what it gives back (confirmed), and to which of those designs.
 
     ``gives_back`` is true when every design the maker produces has had a
-    contribution from it (a maker producing nothing owes nothing).
+    confirmed contribution from it (a maker producing nothing owes nothing).
     """
     maker = get_maker(session, slug)
+    entries = list(maker.contributions)
+    confirmed = _by_state(entries, CONFIRMED)
     produced = sorted({p.design_version.design.slug for p in maker.productions})
-    supported = sorted({c.design.slug for c in maker.contributions})
+    supported = sorted({c.design.slug for c in confirmed})
     return {
         "slug": maker.slug,
         "productions": len(maker.productions),
@@ -114,20 +129,9 @@ def maker_reciprocity(session: Session, slug: str) -> dict[str, Any]:
         "gives_back_to": [s for s in produced if s in supported],
         "produces_without_giving_back": [s for s in produced if s not in supported],
         "gives_back": all(s in supported for s in produced),
-        "contributions": summarise(maker.contributions),
+        "contributions": summarise(confirmed),
+        "claimed": summarise(_by_state(entries, CLAIMED)),
+        "disputed": [{"id": c.entry_id, "design": c.design.slug, "kind": c.kind, "unit": unit_of(c.kind, c.currency),
+                      "reason": entry_view(c)["reason"]} for c in _by_state(entries, DISPUTED)],
+        "per_unit": give_back_per_unit(maker),
     }
-
-
-def format_totals(summary: dict[str, Any]) -> str:
-    """``money 250 EUR; 2 improvements; 40 hours`` — a summary in one line for humans."""
-    parts = []
-    for kind, entry in summary["by_kind"].items():
-        if not entry["count"]:
-            continue
-        if kind == "improvement":
-            parts.append(f"{entry['count']} improvement{'s' * (entry['count'] != 1)}")
-        elif kind == "hours":
-            parts.append(f"{entry['totals']['hours']:g} hours")
-        else:
-            parts.append(f"{kind} " + ", ".join(f"{amount:g} {unit}" for unit, amount in entry["totals"].items()))
-    return "; ".join(parts) or "nothing recorded"

@@ -25,7 +25,7 @@ from . import registry, spdx
 from .expressions import Option, option_label, options
 from .model import NON_COMMERCIAL, WORKER_OWNED_ONLY, License
 
-__all__ = ["LEGAL_FORMS", "STATUSES", "Verdict", "evaluate_production"]
+__all__ = ["LEGAL_FORMS", "OWNERSHIP_STATUSES", "STATUSES", "Verdict", "WorkerOwnership", "evaluate_production"]
 
 #: Legal forms a maker may declare.
 LEGAL_FORMS: tuple[str, ...] = ("for-profit", "worker-cooperative", "social-enterprise", "non-profit", "individual")
@@ -46,6 +46,23 @@ _FORM_WORDS = {
 }
 
 _STOP_SELLING = "stop producing this design for sale, or get a separate license from the authors"
+
+#: What the catalogue can know about a maker's worker-ownership attestation.
+ATTESTED, NO_ATTESTATION, EXPIRED, NOT_YET_VALID, CHALLENGED, REJECTED = (
+    "valid", "none", "expired", "not-yet-valid", "challenged", "rejected")
+OWNERSHIP_STATUSES = (ATTESTED, NO_ATTESTATION, EXPIRED, NOT_YET_VALID, CHALLENGED, REJECTED)
+
+
+@dataclass(frozen=True)
+class WorkerOwnership:
+    """A maker's worker-ownership attestation as the rules see it.
+
+    :param status: one of :data:`OWNERSHIP_STATUSES`.
+    :param detail: plain words for the reason: the registry id and validity, or the challenge.
+    """
+
+    status: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,11 @@ class _Facts:
     modified: bool
     modified_source: str
     attribution: bool
+    #: None: not known to the caller (the rules then judge by the legal form alone).
+    ownership: WorkerOwnership | None = None
+    #: None: not checked; "": none recorded.
+    source_location: str | None = None
+    notice: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,10 @@ def evaluate_production(
     modified_source: str,
     attribution: bool,
     design_ref: str = "",
+    *,
+    worker_ownership: WorkerOwnership | None = None,
+    source_location: str | None = None,
+    notice: bool | None = None,
 ) -> Verdict:
     """Judge a production of a design under *license_expression*.
 
@@ -107,11 +133,20 @@ def evaluate_production(
         :func:`~opendesign.licenses.compatibility.check_derivative`.
     :param attribution: the maker credits the design and its authors.
     :param design_ref: echoed in the verdict, e.g. ``"solar-dryer@1.0.0"``.
+    :param worker_ownership: the maker's attestation, for licenses that let only
+        worker-owned businesses sell (the Peer Production License); without it
+        the legal form alone decides, as a self-declaration.
+    :param source_location: where recipients find the product's complete
+        source; ``""`` when none is recorded (a gap under licenses that ask for
+        it, CERN-OHL-S/W §4), ``None`` when not checked.
+    :param notice: the product carries the design's notice; ``False`` is a gap
+        under those licenses, ``None`` is not recorded.
     :raises ValueError: for an unknown legal form or an unparsable expression.
     """
     if maker_legal_form not in LEGAL_FORMS:
         raise ValueError(f"unknown legal form {maker_legal_form!r}; expected one of {', '.join(LEGAL_FORMS)}")
-    facts = _Facts(maker_legal_form, bool(modified), (modified_source or "").strip(), bool(attribution))
+    facts = _Facts(maker_legal_form, bool(modified), (modified_source or "").strip(), bool(attribution),
+                   worker_ownership, None if source_location is None else source_location.strip(), notice)
     expression = spdx.normalise_expression(license_expression)
     alternatives = options(expression)
     verdicts = [_evaluate_option(option, facts) for option in alternatives]
@@ -179,7 +214,8 @@ def _findings(lic: License, facts: _Facts) -> list[_Finding]:
                 "produce the design unmodified, or get the authors' permission for the modification",
             )
         )
-    found.extend(_commercial_findings(lic, facts.form))
+    found.extend(_commercial_findings(lic, facts.form, facts.ownership))
+    found.extend(_product_source_findings(lic, facts))
     if facts.modified and lic.share_alike and not facts.modified_source:
         found.append(
             _Finding(
@@ -202,7 +238,53 @@ def _findings(lic: License, facts: _Facts) -> list[_Finding]:
     return found
 
 
-def _commercial_findings(lic: License, form: str) -> list[_Finding]:
+def _product_source_findings(lic: License, facts: _Facts) -> list[_Finding]:
+    """CERN-OHL-S/-W §4: every product comes with its source location, and carries the notice."""
+    found = []
+    if "source_location" in lic.clauses and facts.source_location == "":
+        found.append(_Finding(
+            NEEDS_ACTION,
+            f"{lic.id} requires every product to come with the location of its complete source, and no source "
+            "location is recorded for this production",
+            lic.clause("source_location"),
+            "record the source location (a URL, or the catalogue design) and give it with every product",
+        ))
+    if "notice" in lic.clauses and facts.notice is False:
+        found.append(_Finding(
+            NEEDS_ACTION,
+            f"{lic.id} requires the notices (credits, license, source location) to stay with the product, and "
+            "this product does not carry them",
+            lic.clause("notice"),
+            "put the design's notice, with the source location, on the product, its packaging or its documentation",
+        ))
+    return found
+
+
+def _ownership_finding(lic: License, who: str, ownership: WorkerOwnership) -> _Finding:
+    clause = lic.clause("commercial_use")
+    rule = f"{lic.id} allows commercial use only by worker-owned businesses or collectives"
+    detail = f" ({ownership.detail})" if ownership.detail else ""
+    if ownership.status == ATTESTED:
+        return _Finding(COMPLIANT, f"{lic.id} allows commercial use by worker-owned businesses, and {who} is "
+                                   f"attested worker-owned{detail}", clause)
+    if ownership.status == EXPIRED:
+        return _Finding(NEEDS_ACTION, f"{rule}, and the maker's worker-ownership attestation has expired{detail}",
+                        clause, "renew the worker-ownership attestation (new evidence and valid_until)")
+    if ownership.status == CHALLENGED:
+        return _Finding(NEEDS_REVIEW, f"{rule}; the maker's worker-ownership attestation is challenged{detail}, "
+                                      "and stays in question until a steward of an affected design resolves it",
+                        clause, "answer the challenge; a steward of the design resolves it")
+    if ownership.status == REJECTED:
+        return _Finding(NEEDS_REVIEW, f"{rule}; a steward upheld a challenge to the maker's worker-ownership "
+                                      f"attestation{detail}", clause,
+                        "record a new worker-ownership attestation whose evidence answers the challenge")
+    not_yet = " (its attestation is not valid yet)" if ownership.status == NOT_YET_VALID else ""
+    return _Finding(NEEDS_REVIEW, f"{rule}, and no worker-ownership attestation of {who} is on record{not_yet}",
+                    clause, "record a worker-ownership attestation: evidence (bylaws or a registry entry), "
+                            "registry id and valid_until")
+
+
+def _commercial_findings(lic: License, form: str, ownership: WorkerOwnership | None = None) -> list[_Finding]:
     who = _FORM_WORDS[form]
     clause = lic.clause("commercial_use")
     if lic.commercial_use == NON_COMMERCIAL:
@@ -231,6 +313,8 @@ def _commercial_findings(lic: License, form: str) -> list[_Finding]:
             )
         ]
     if lic.commercial_use == WORKER_OWNED_ONLY:
+        if form != "for-profit" and ownership is not None:
+            return [_ownership_finding(lic, who, ownership)]
         if form == "for-profit":
             return [
                 _Finding(

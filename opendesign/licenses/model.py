@@ -30,7 +30,9 @@ COMMERCIAL_RULES: tuple[str, ...] = (ALLOWED, WORKER_OWNED_ONLY, NON_COMMERCIAL)
 
 #: Keys a :attr:`License.clauses` mapping may use, one per rule.
 CLAUSE_KEYS: frozenset[str] = frozenset(
-    {"attribution", "share_alike", "derivatives", "commercial_use", "products", "source", "compatible"}
+    {"attribution", "share_alike", "derivatives", "commercial_use", "products", "source", "compatible",
+     # Licenses that give these ask every product to come with its source location / carry the notice.
+     "source_location", "notice"}
 )
 
 

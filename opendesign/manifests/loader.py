@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from ..errors import FieldError, ManifestError
 from .bom import read_bom_csv
 from ..presets.design import check_presets
+from .reciprocity import reciprocity_problems
 from .schema import BomLine, DesignManifest
 from .textfiles import TextError, decode_utf8, parse_toml
 
@@ -178,6 +179,8 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
             errors.append(FieldError(manifest_file, "slug",
                                      f"{manifest.slug!r} must equal the folder name {root.name!r}"))
         errors.extend(check_presets(manifest.presets, manifest.parameters, manifest_file))
+        errors += [FieldError(manifest_file, field, reason)
+                   for field, reason in reciprocity_problems(manifest.reciprocity, manifest.derived_from)]
 
     model_source = ""
     if MODEL not in files:

@@ -14,6 +14,8 @@ import semver
 from ..licenses.spdx import normalise_expression
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from .reciprocity import ReciprocitySpec
+
 #: The fixed vocabulary of sustainability domains.
 CATEGORIES = (
     "energy",
@@ -137,6 +139,8 @@ class DesignManifest(_Strict):
     bom: list[BomLine] = []
     presets: list[PresetSpec] = []
     links: dict[str, Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]] = {}
+    #: What flows to the parents of a derivative (see :mod:`.reciprocity`).
+    reciprocity: ReciprocitySpec = ReciprocitySpec()
 
     @field_validator("version")
     @classmethod

@@ -4,10 +4,11 @@ from .accounts import ApiToken, AuditEvent, User, UserSession
 from .base import Base, utcnow
 from .catalogue import Artifact, Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
 from .commons import Contribution, Maker, Production
+from .ledger import Attestation, AttestationChallenge, ChallengeResolution, DesignSteward, LedgerReview
 from .presets import ParameterSet
 
 __all__ = [
-    "ApiToken", "Artifact", "AuditEvent", "Author", "Base", "BomItem", "Contribution", "Design", "DesignFile",
-    "DesignVersion", "Lineage", "Maker", "Parameter", "ParameterSet", "Part", "Production", "Tag", "User", "UserSession",
-    "utcnow",
+    "ApiToken", "Artifact", "Attestation", "AttestationChallenge", "AuditEvent", "Author", "Base", "BomItem",
+    "ChallengeResolution", "Contribution", "Design", "DesignFile", "DesignSteward", "DesignVersion", "LedgerReview",
+    "Lineage", "Maker", "Parameter", "ParameterSet", "Part", "Production", "Tag", "User", "UserSession", "utcnow",
 ]

@@ -53,7 +53,7 @@ def productions_of_design(session: Session, design: Design) -> list[dict[str, An
 
     rows = session.scalars(
         select(Production).join(Production.design_version).where(DesignVersion.design_id == design.id)
-        .options(selectinload(Production.maker),
+        .options(selectinload(Production.maker).selectinload(Maker.attestations),
                  selectinload(Production.design_version).selectinload(DesignVersion.design))
         .order_by(Production.id)
     )
@@ -64,6 +64,12 @@ def design_reciprocity(session: Session, slug: str) -> dict[str, Any]:
     from opendesign.commons.reciprocity import design_reciprocity as reciprocity
 
     return reciprocity(session, slug)
+
+
+def design_ledger(session: Session, slug: str) -> dict[str, Any]:
+    from opendesign.commons.ledger.reports import design_ledger as ledger
+
+    return ledger(session, slug)
 
 
 def maker_reciprocity(session: Session, slug: str) -> dict[str, Any]:

@@ -7,6 +7,10 @@ productions, a claim as one ``[[productions]]`` entry, a contribution as one
 name the same fields. A claimed production gets its compliance verdict at
 once (:func:`opendesign.commons.compliance.refresh`).
 
+A contribution becomes a ``claimed`` entry of the reciprocity ledger
+(:mod:`opendesign.commons.ledger`) with a random id; an attestation is
+recorded and the maker's verdicts re-evaluated at once.
+
 Who may write: the maker's owner (``Maker.owner_id``) and, through the API,
 only with a token scoped ``makers:<slug>`` or ``makers:*``. Registering needs
 the same scope for the new slug. Makers imported from ``designs/makers/`` have
@@ -109,30 +113,55 @@ def claim_production(session: Session, maker: Maker, raw: Any) -> Production:
     with session.no_autoflush:
         production = Production(maker=maker, design_version=version, modified=spec.modified,
                                 modified_source=spec.modified_source, attribution=spec.attribution,
-                                price=spec.price, currency=spec.currency, regions=list(spec.regions))
+                                price=spec.price, currency=spec.currency, regions=list(spec.regions),
+                                units=spec.units, period_start=spec.period_start, period_end=spec.period_end,
+                                source_location=spec.source_location, notice=spec.notice)
         compliance.refresh(production)
     session.add(production)
     session.flush()
     return production
 
 
-def record_contribution(session: Session, maker: Maker, raw: Any) -> Contribution:
-    """Add the contribution *raw* describes to *maker*.
+def record_contribution(session: Session, maker: Maker, raw: Any, user: User | None = None,
+                        via: str = "web") -> Contribution:
+    """Record the contribution *raw* describes as a new ledger entry of *maker*, ``claimed``.
 
-    :raises ManifestError: per-field problems (unknown design, negative amount, ...).
+    :raises ManifestError: per-field problems (unknown design, negative amount, no evidence, a ``corrects``
+        that is not this maker's entry, ...).
     """
+    from opendesign.commons.ledger.entries import build_entry, random_id
     from opendesign.commons.makers import resolve_contribution, validate_contribution
-    from opendesign.commons.makers.schema import contribution_amount
 
     spec = validate_contribution(raw)
     design = resolve_contribution(session, spec)
     position = max((c.position for c in maker.contributions), default=-1) + 1
-    with session.no_autoflush:
-        contribution = Contribution(maker=maker, design=design, kind=spec.kind, amount=contribution_amount(spec),
-                                    currency=spec.currency, date=spec.date, note=spec.note, position=position)
+    contribution = build_entry(session, maker, spec, design, entry_id=random_id(session, Contribution,
+                                                                                Contribution.entry_id),
+                               origin=via, recorded_by=user.username if user else "", position=position)
     session.add(contribution)
     session.flush()
     return contribution
+
+
+def record_attestation(session: Session, maker: Maker, raw: Any, user: User | None = None, via: str = "web"):
+    """Record the worker-ownership attestation *raw* describes for *maker*, and re-judge its productions.
+
+    :raises ManifestError: per-field problems (no evidence URL, ``valid_until`` before ``valid_from``, ...).
+    """
+    from opendesign.commons import compliance
+    from opendesign.commons.ledger.attestations import build_attestation
+    from opendesign.commons.ledger.entries import random_id
+    from opendesign.commons.makers import validate_attestation
+    from opendesign.models import Attestation
+
+    spec = validate_attestation(raw)
+    position = max((a.position for a in maker.attestations), default=-1) + 1
+    attestation = build_attestation(maker, spec, key=random_id(session, Attestation, Attestation.key), origin=via,
+                                    recorded_by=user.username if user else "", position=position)
+    session.add(attestation)
+    session.flush()
+    compliance.refresh_maker(maker)
+    return attestation
 
 
 def production_view(production: Production) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from opendesign.accounts import AccountError, audit, authenticate, create_token,
 from opendesign.errors import ManifestError, OpenDesignError
 from opendesign.models import ApiToken, AuditEvent, Design
 
+from .. import ledger_pages
 from ..adapters import makers as maker_accounts
 from ..auth import current_user, log_in, log_out, login_required
 from ..db import get_session
@@ -101,7 +102,8 @@ def _account_page(form: TokenForm, new_token: str | None, status: int = 200):
                              .order_by(AuditEvent.id.desc()).limit(20)))
     return render_template("account/index.html", user=user, tokens=tokens, designs=designs, events=events,
                            makers=maker_accounts.makers_of(db, user), form=form, revoke_form=PostForm(),
-                           new_token=new_token, parameter_sets=_parameter_sets(db, user)), status
+                           new_token=new_token, parameter_sets=_parameter_sets(db, user),
+                           **ledger_pages.account_context(db, user)), status
 
 
 def _parameter_sets(db, user) -> list[dict]:

@@ -252,10 +252,12 @@ def claim_production(slug: str):
 @token_required
 def record_contribution(slug: str):
     def write(db, body):
-        c = maker_accounts.record_contribution(db, maker_accounts.owned_maker(db, g.user, slug, g.token), body)
+        c = maker_accounts.record_contribution(db, maker_accounts.owned_maker(db, g.user, slug, g.token), body,
+                                               g.user, "api")
         view = maker_accounts.contribution_view(c)
         return view, {"target": f"{slug}: {view['design']}", "design": view["design"], "kind": view["kind"],
-                      "amount": view["amount"], "currency": view["currency"]}
+                      "amount": view["amount"], "currency": view["currency"], "entry": view["id"],
+                      "state": view["state"], "corrects": view["corrects"]}
 
     view = _maker_write("maker.contribution", slug, write)
     return jsonify({**view, "reciprocity": commons.maker_reciprocity(get_session(), slug)}), 201

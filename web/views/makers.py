@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from opendesign.accounts import audit
+from opendesign.commons.reciprocity import get_maker
 from opendesign.errors import ManifestError, OpenDesignError
 from opendesign.models import Maker, Production
 
+from .. import ledger_pages
 from ..adapters import commons
 from ..adapters import makers as maker_accounts
 from ..auth import current_user, login_required
@@ -67,7 +69,7 @@ def _page(slug: str, production_form: ProductionForm | None = None,
           contribution_form: ContributionForm | None = None, status: int = 200):
     db = get_session()
     reciprocity = commons.maker_reciprocity(db, slug)  # raises NotFound -> 404
-    maker = db.scalar(select(Maker).where(Maker.slug == slug))
+    maker = get_maker(db, slug)
     user = current_user()
     owner = user is not None and maker.owner_id == user.id
     if owner:
@@ -76,7 +78,8 @@ def _page(slug: str, production_form: ProductionForm | None = None,
     return render_template("makers/show.html", maker=maker, productions=commons.maker_productions(db, maker),
                            contributions=commons.contributions_of_maker(maker), reciprocity=reciprocity,
                            totals=commons.format_totals(reciprocity["contributions"]), owner=owner,
-                           production_form=production_form, contribution_form=contribution_form), status
+                           production_form=production_form, contribution_form=contribution_form,
+                           ledger=ledger_pages.maker_context(db, maker)), status
 
 
 def add_field_errors(form: FlaskForm, exc: OpenDesignError) -> None:
@@ -128,9 +131,12 @@ def claim_production(slug: str):
 def record_contribution(slug: str):
     def describe(c):
         view = maker_accounts.contribution_view(c)
-        return (f"Recorded a contribution ({view['kind']}) to {view['design']}.",
+        return (f"Recorded a contribution ({view['kind']}) to {view['design']} as entry {view['id']}: claimed, "
+                "until a steward of the design confirms it.",
                 {"design": view["design"], "kind": view["kind"], "amount": view["amount"],
-                 "currency": view["currency"]})
+                 "currency": view["currency"], "entry": view["id"], "state": view["state"],
+                 "corrects": view["corrects"]})
 
     return _write(slug, "maker.contribution", ContributionForm(prefix="contribution"),
-                  maker_accounts.record_contribution, describe)
+                  lambda db, maker, raw: maker_accounts.record_contribution(db, maker, raw, current_user(), "web"),
+                  describe)

@@ -7,8 +7,8 @@ explicitly: it builds on :mod:`..reciprocity`, which builds on :mod:`.schema`).
 """
 
 from .importer import import_maker, import_makers, makers_dirs
-from .loader import (MakerSource, load_maker_file, resolve_contribution, resolve_production, validate_contribution,
-                     validate_maker, validate_production)
+from .loader import (MakerSource, load_maker_file, resolve_contribution, resolve_production, validate_attestation,
+                     validate_contribution, validate_maker, validate_production)
 from .schema import CONTRIBUTION_KINDS, LEGAL_FORMS, MakerFile
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "makers_dirs",
     "resolve_contribution",
     "resolve_production",
+    "validate_attestation",
     "validate_contribution",
     "validate_maker",
     "validate_production",

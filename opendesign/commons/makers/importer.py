@@ -1,9 +1,11 @@
 """Import maker files into the catalogue, one transaction per maker.
 
 Idempotent like the design import: an unchanged file (same sha256) leaves its
-maker as it is; a changed file replaces the maker's fields, productions and
-contributions. Verdicts are re-evaluated on every import, changed or not, so
-they follow the current license rules.
+maker as it is; a changed file replaces the maker's fields and productions,
+and records the contributions and attestations the catalogue does not hold yet
+(the ledger is append-only: see :mod:`..ledger.entries`). Verdicts are
+re-evaluated on every import, changed or not, so they follow the current
+license rules and dates.
 
 A maker whose file was removed stays in the catalogue: a production record is
 history, and removing it should be a deliberate act, not a side effect of a
@@ -19,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ...accounts import audit
 from ...catalogue.importer import CREATED, INVALID, UNCHANGED, UPDATED, ImportReport, ImportResult
 from ...db import Database
 from ...errors import FieldError, ManifestError
-from ...models import Contribution, Maker, Production
+from ...models import Maker, Production
 from .. import compliance
 from .loader import MakerSource, discover, load_maker_file, resolve
-from .schema import contribution_amount
 
 
 def _result(path: str, status: str, slug: str | None = None, errors: list[str] | None = None) -> ImportResult:
@@ -35,8 +37,12 @@ def _result(path: str, status: str, slug: str | None = None, errors: list[str] |
 def import_maker(session: Session, source: MakerSource) -> str:
     """Write one validated maker file in *session*; return created/updated/unchanged.
 
-    :raises ManifestError: when the file names designs the catalogue lacks.
+    :raises ManifestError: when the file names designs the catalogue lacks, or would edit the ledger.
     """
+    # The ledger builds on this package's schema, so it is imported when used, not with the package.
+    from ..ledger.attestations import sync_file_attestations
+    from ..ledger.entries import sync_file_entries
+
     resolved = resolve(session, source)
     spec = source.spec
     maker = session.scalar(select(Maker).where(Maker.slug == spec.slug))
@@ -65,18 +71,31 @@ def import_maker(session: Session, source: MakerSource) -> str:
     with session.no_autoflush:
         maker.productions = [
             Production(design_version=version, modified=p.modified, modified_source=p.modified_source,
-                       attribution=p.attribution, price=p.price, currency=p.currency, regions=list(p.regions))
+                       attribution=p.attribution, price=p.price, currency=p.currency, regions=list(p.regions),
+                       units=p.units, period_start=p.period_start, period_end=p.period_end,
+                       source_location=p.source_location, notice=p.notice)
             for p, version in zip(spec.productions, resolved.productions, strict=True)
         ]
-        maker.contributions = [
-            Contribution(design=design, kind=c.kind, amount=contribution_amount(c), currency=c.currency, date=c.date,
-                         note=c.note, position=i)
-            for i, (c, design) in enumerate(zip(spec.contributions, resolved.contributions, strict=True))
-        ]
+        entries = sync_file_entries(session, maker, list(spec.contributions), resolved.contributions, source.display)
+        attestations = sync_file_attestations(session, maker, list(spec.attestations), source.display)
     for production in maker.productions:
         compliance.refresh(production)
     session.flush()
+    _audit(session, source.display, maker, entries, attestations)
     return status
+
+
+def _audit(session: Session, display: str, maker: Maker, entries, attestations) -> None:
+    """One AuditEvent per entry and attestation the file added: entering the ledger is a state change."""
+    for e in entries:
+        audit.record(session, "ledger.correct" if e.corrects is not None else "ledger.record", audit.OK,
+                     target=f"{e.entry_id}: {maker.slug} -> {e.design.slug}",
+                     detail={"entry": e.entry_id, "to": "claimed", "corrects": e.corrects.entry_id if e.corrects
+                             else None, "via": "file", "file": display})
+    for a in attestations:
+        audit.record(session, "attestation.record", audit.OK, target=f"{maker.slug}: {a.key}",
+                     detail={"attestation": a.key, "registry_id": a.registry_id, "valid_until": str(a.valid_until),
+                             "via": "file", "file": display})
 
 
 def import_makers(db: Database, paths: Iterable[str | Path],

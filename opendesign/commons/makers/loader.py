@@ -21,8 +21,8 @@ from ...manifests.loader import _field_path
 from ...manifests.textfiles import TextError, parse_toml
 from ...models import Design, DesignVersion
 from .. import lineage
-from .schema import (ContributionSpec, MakerFile, ProductionSpec, contribution_problems, cross_field_problems,
-                     production_problems)
+from .schema import (AttestationSpec, ContributionSpec, MakerFile, ProductionSpec, attestation_problems,
+                     contribution_problems, cross_field_problems, production_problems)
 
 SUFFIX = ".toml"
 
@@ -73,7 +73,7 @@ def _reason(err: dict) -> str:
 
 
 _CROSS_FIELD = {MakerFile: cross_field_problems, ProductionSpec: production_problems,
-                ContributionSpec: contribution_problems}
+                ContributionSpec: contribution_problems, AttestationSpec: attestation_problems}
 
 
 def _validate(model: type[BaseModel], raw: object, display: str):
@@ -103,6 +103,11 @@ def validate_production(raw: object, display: str = "") -> ProductionSpec:
 def validate_contribution(raw: object, display: str = "") -> ContributionSpec:
     """Check one ``[[contributions]]`` entry, as :func:`validate_maker` checks a whole file."""
     return _validate(ContributionSpec, raw, display)
+
+
+def validate_attestation(raw: object, display: str = "") -> AttestationSpec:
+    """Check one ``[[attestations]]`` entry, as :func:`validate_maker` checks a whole file."""
+    return _validate(AttestationSpec, raw, display)
 
 
 def load_maker_file(path: str | Path, display: str | None = None) -> MakerSource:

@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from ...licenses.compliance import STATUSES
 from ...models import DesignVersion, Maker, Production
-from ..compliance import production_view
+from ..compliance import production_view, today
+from ..ledger.attestations import ownership_view
+from ..ledger.entries import CLAIMED, CONFIRMED, state
+from ..ledger.reports import ENTRY_LOADS
 from ..reciprocity import contribution_view, get_maker, maker_reciprocity, summarise
 
 
@@ -20,7 +23,7 @@ def _verdict_counts(productions: list[Production]) -> dict[str, int]:
 
 
 def maker_summary(maker: Maker) -> dict[str, Any]:
-    """The fields a listing shows."""
+    """The fields a listing shows; ``contributions`` sums confirmed entries, ``claimed`` those awaiting review."""
     return {
         "slug": maker.slug,
         "name": maker.name,
@@ -29,14 +32,15 @@ def maker_summary(maker: Maker) -> dict[str, Any]:
         "website": maker.website,
         "productions": len(maker.productions),
         "verdicts": _verdict_counts(maker.productions),
-        "contributions": summarise(maker.contributions),
+        "contributions": summarise(c for c in maker.contributions if state(c) == CONFIRMED),
+        "claimed": summarise(c for c in maker.contributions if state(c) == CLAIMED),
     }
 
 
 def list_makers(session: Session) -> list[dict[str, Any]]:
     stmt = (
         select(Maker)
-        .options(selectinload(Maker.productions), selectinload(Maker.contributions))
+        .options(selectinload(Maker.productions), selectinload(Maker.contributions).options(*ENTRY_LOADS))
         .order_by(Maker.slug)
     )
     return [maker_summary(m) for m in session.scalars(stmt)]
@@ -51,6 +55,7 @@ def maker_detail(session: Session, slug: str) -> dict[str, Any]:
         "productions": [production_view(p) for p in sorted(maker.productions, key=lambda p: p.id)],
         "production_count": len(maker.productions),
         "contributions": [contribution_view(c) for c in sorted(maker.contributions, key=lambda c: c.position)],
+        "attestations": ownership_view(maker, today()),
         "reciprocity": maker_reciprocity(session, slug),
     }
 
@@ -62,7 +67,7 @@ def design_productions(session: Session, slug: str) -> list[dict[str, Any]]:
         .join(Production.design_version)
         .join(DesignVersion.design)
         .where(DesignVersion.design.has(slug=slug))
-        .options(selectinload(Production.maker),
+        .options(selectinload(Production.maker).selectinload(Maker.attestations),
                  selectinload(Production.design_version).selectinload(DesignVersion.design))
         .order_by(Production.id)
     )

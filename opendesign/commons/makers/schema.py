@@ -1,104 +1,34 @@
 """The schema of a maker file, ``designs/makers/<maker-slug>.toml``.
 
-As strict as ``design.toml``: unknown fields are errors, codes are checked
-against ISO 3166-1 (countries) and ISO 4217 (currencies) via ``pycountry``,
-and amounts, prices and dates must make sense. Rules that need the catalogue
-(do the named designs exist?) live in :mod:`.loader`.
+As strict as ``design.toml``: unknown fields are errors, and every value is
+checked (:mod:`.fields`). Rules that join fields are the ``*_problems``
+functions, each naming the field to fix. Rules that need the catalogue (do the
+named designs exist? is the corrected entry this maker's?) live in
+:mod:`.loader` and :mod:`..ledger.entries`.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from decimal import Decimal
+from typing import Literal
 
-import pycountry
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from ...licenses.compliance import LEGAL_FORMS
 from ...manifests.schema import NonEmpty, Slug
+from ..ledger.money import MONETARY_KINDS, amount_problem, unit_of
+from .fields import (REF_RE, REGIONS, URL_RE, Amount, Country, Currency, DesignRefText, EntryId, Evidence, IsoDate,
+                     PastDate, Price, Region, Units, Url)
 
 CONTRIBUTION_KINDS = ("money", "improvement", "hours", "hardware")
-#: Kinds measured in a currency (the amount is money, or the market value of
-#: donated hardware); the others are counted (improvements) or in hours.
-MONETARY_KINDS = ("money", "hardware")
-#: Regions a production may name besides ISO 3166-1 alpha-2 country codes.
-REGIONS = {"EU": "European Union", "EEA": "European Economic Area", "WORLD": "worldwide"}
+ATTESTATION_KINDS = ("worker-ownership",)
 
-_REF_RE = re.compile(r"^(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)(?:@(?P<version>\S+))?$")
-_URL_RE = re.compile(r"^https?://\S+$")
+__all__ = ["ATTESTATION_KINDS", "CONTRIBUTION_KINDS", "LEGAL_FORMS", "MONETARY_KINDS", "REGIONS", "AttestationSpec",
+           "ContributionSpec", "MakerFile", "ProductionSpec", "attestation_problems", "contribution_amount",
+           "contribution_problems", "cross_field_problems", "production_problems"]
 
-
-def _country(code: str) -> str:
-    if len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None:
-        return code
-    hint = ""
-    if pycountry.countries.get(alpha_2=code.upper()) is not None and len(code) == 2:
-        hint = f" (did you mean {code.upper()!r}?)"
-    raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code{hint}, e.g. 'DE', 'KE', 'BR'")
-
-
-def _currency(code: str) -> str:
-    if len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None:
-        return code
-    hint = ""
-    if len(code) == 3 and pycountry.currencies.get(alpha_3=code.upper()) is not None:
-        hint = f" (did you mean {code.upper()!r}?)"
-    raise ValueError(f"{code!r} is not an ISO 4217 currency code{hint}, e.g. 'EUR', 'USD', 'KES'")
-
-
-def _region(code: str) -> str:
-    if code in REGIONS or (len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code)):
-        return code
-    raise ValueError(f"{code!r} is neither an ISO 3166-1 alpha-2 country code nor one of "
-                     f"{', '.join(sorted(REGIONS))}")
-
-
-def _number(value: Any) -> Any:
-    # pydantic would take true as 1.0 and "12" as 12.0; a maker file must say a number.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"must be a number, not {type(value).__name__} {value!r}")
-    return value
-
-
-def _non_negative(value: float) -> float:
-    if value < 0:
-        raise ValueError(f"must not be negative (got {value:g})")
-    return value
-
-
-def _positive(value: float) -> float:
-    if value <= 0:
-        raise ValueError(f"must be greater than zero (got {value:g})")
-    return value
-
-
-def _iso_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        raise ValueError("must be a date (YYYY-MM-DD), not a date and time")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a calendar date") from None
-    raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2026-05-01")
-
-
-def _ref(value: str) -> str:
-    if not _REF_RE.match(value):
-        raise ValueError(f"{value!r} must name a catalogue design as 'slug' or 'slug@version'")
-    return value
-
-
-Country = Annotated[str, AfterValidator(_country)]
-Currency = Annotated[str, AfterValidator(_currency)]
-Region = Annotated[str, AfterValidator(_region)]
-Price = Annotated[float, BeforeValidator(_number), AfterValidator(_non_negative)]
-Amount = Annotated[float, BeforeValidator(_number), AfterValidator(_positive)]
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-DesignRefText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_ref)]
+_EVIDENCE_HINT = ("a URL (https://...) of the receipt, transaction, merged pull request or published improvement, "
+                  "or the sha256 of a receipt file, or a list of them")
 
 
 class _Strict(BaseModel):
@@ -118,18 +48,41 @@ class ProductionSpec(_Strict):
     price: Price | None = None
     currency: Currency | None = None
     regions: list[Region] = []
+    #: Units made in ``period_start``..``period_end`` (as CERN OHL v1.2 §4.2 invited makers to report).
+    units: Units | None = None
+    period_start: PastDate | None = None
+    period_end: PastDate | None = None
+    #: Where recipients of the product find its complete source (CERN OHL v2 §4): a URL or ``slug@version``.
+    source_location: str = ""
+    #: The product (or its packaging or documentation) carries the design's notice with the source location.
+    notice: StrictBool | None = None
 
 
 class ContributionSpec(_Strict):
-    """Something the maker gave back to a design's commons."""
+    """Something the maker gave back to a design's commons: one entry of the reciprocity ledger."""
 
     design: DesignRefText
     kind: Literal[CONTRIBUTION_KINDS]  # type: ignore[valid-type]
     #: Money or hardware value in ``currency``; hours; or a number of improvements (default 1).
     amount: Amount | None = None
     currency: Currency | None = None
-    date: IsoDate
+    date: PastDate
+    #: URL(s) and/or sha256 digest(s) that show it happened; required.
+    evidence: Evidence | None = None
     note: str = ""
+    #: The id of an earlier entry of this maker that this one replaces.
+    corrects: EntryId | None = None
+
+
+class AttestationSpec(_Strict):
+    """A maker's attestation that it is worker-owned (what the Peer Production License asks of sellers)."""
+
+    kind: Literal[ATTESTATION_KINDS] = "worker-ownership"  # type: ignore[valid-type]
+    #: Bylaws, a cooperative registry entry, a certificate.
+    evidence: Url
+    registry_id: NonEmpty
+    valid_from: IsoDate
+    valid_until: IsoDate
 
 
 class MakerFile(_Strict):
@@ -140,16 +93,23 @@ class MakerFile(_Strict):
     #: The verdicts turn on it; the vocabulary is the compliance rules'.
     legal_form: Literal[LEGAL_FORMS]  # type: ignore[valid-type]
     country: Country
-    website: Annotated[str, StringConstraints(pattern=_URL_RE.pattern)] | None = None
+    website: Url | None = None
     description: str = ""
     productions: list[ProductionSpec] = []
     contributions: list[ContributionSpec] = []
+    attestations: list[AttestationSpec] = []
+
+
+def _location_problem(field: str, value: str) -> tuple[str, str] | None:
+    if value and not (URL_RE.match(value) or REF_RE.match(value)):
+        return field, f"{value!r} must be a URL (https://...) or a catalogue 'slug@version'"
+    return None
 
 
 def production_problems(p: ProductionSpec) -> list[tuple[str, str]]:
     """``(field, reason)`` for the rules of one production that join its fields."""
     problems: list[tuple[str, str]] = []
-    if _REF_RE.match(p.design).group("version") is None:
+    if REF_RE.match(p.design).group("version") is None:
         problems.append(("design", f"{p.design!r} must name a version ('{p.design}@1.0.0'): "
                                    "a production makes one version"))
     if p.price is not None and p.currency is None:
@@ -158,9 +118,15 @@ def production_problems(p: ProductionSpec) -> list[tuple[str, str]]:
         problems.append(("price", "required when a currency is given"))
     if p.modified_source and not p.modified:
         problems.append(("modified_source", "given, but modified = false; set modified = true or remove it"))
-    if p.modified_source and not (_URL_RE.match(p.modified_source) or _REF_RE.match(p.modified_source)):
-        problems.append(("modified_source",
-                         f"{p.modified_source!r} must be a URL (https://...) or a catalogue 'slug@version'"))
+    problems += [found for found in (_location_problem("modified_source", p.modified_source),
+                                     _location_problem("source_location", p.source_location)) if found]
+    if p.units is not None:
+        problems += [(key, "required with units (the period the units were made in)")
+                     for key in ("period_start", "period_end") if getattr(p, key) is None]
+    elif p.period_start is not None or p.period_end is not None:
+        problems.append(("units", "required with a period (how many units were made in it)"))
+    if p.period_start and p.period_end and p.period_end < p.period_start:
+        problems.append(("period_end", f"{p.period_end} is before period_start {p.period_start}"))
     return problems
 
 
@@ -175,19 +141,33 @@ def contribution_problems(c: ContributionSpec) -> list[tuple[str, str]]:
         problems.append(("currency", f"not allowed for kind {c.kind!r} (the amount is {unit})"))
     if c.amount is None and c.kind != "improvement":
         problems.append(("amount", f"required for kind {c.kind!r}"))
+    if c.amount is not None and (c.currency is not None or c.kind not in MONETARY_KINDS):
+        problem = amount_problem(c.amount, unit_of(c.kind, c.currency))
+        if problem:
+            problems.append(("amount", problem))
+    if c.evidence is None:
+        problems.append(("evidence", f"required: {_EVIDENCE_HINT}"))
     return problems
+
+
+def attestation_problems(a: AttestationSpec) -> list[tuple[str, str]]:
+    """``(field, reason)`` for the rules of one attestation that join its fields."""
+    if a.valid_until < a.valid_from:
+        return [("valid_until", f"{a.valid_until} is before valid_from {a.valid_from}")]
+    return []
 
 
 def cross_field_problems(maker: MakerFile) -> list[tuple[str, str]]:
     """``(field, reason)`` for rules that join fields, each naming the field to fix."""
     problems: list[tuple[str, str]] = []
-    for i, p in enumerate(maker.productions):
-        problems.extend((f"productions[{i}].{field}", reason) for field, reason in production_problems(p))
-    for i, c in enumerate(maker.contributions):
-        problems.extend((f"contributions[{i}].{field}", reason) for field, reason in contribution_problems(c))
+    for key, items, check in (("productions", maker.productions, production_problems),
+                              ("contributions", maker.contributions, contribution_problems),
+                              ("attestations", maker.attestations, attestation_problems)):
+        for i, item in enumerate(items):
+            problems.extend((f"{key}[{i}].{field}", reason) for field, reason in check(item))
     return problems
 
 
-def contribution_amount(spec: ContributionSpec) -> float:
-    """The amount to store: an improvement without one counts as one."""
-    return spec.amount if spec.amount is not None else 1.0
+def contribution_amount(spec: ContributionSpec) -> Decimal:
+    """The amount to record: an improvement without one counts as one."""
+    return spec.amount if spec.amount is not None else Decimal(1)

@@ -46,6 +46,9 @@ CERN_OHL_S = License(
         # Source Location when products are conveyed without it; §3.3(c).
         "source": "§3.2, §3.3(c)-(d)",
         "compatible": "§3.3(d), §8.3",
+        # §4: the source location goes with every product; §3.1 and §4: the notices stay with it.
+        "source_location": "§4",
+        "notice": "§3.1, §4",
     },
 )
 
@@ -88,6 +91,9 @@ CERN_OHL_W = License(
         "products": "§4.1-§4.3",
         "source": "§3.2, §3.3(c)-(d)",
         "compatible": "§8.3",
+        # §4.1: as for -S §4.
+        "source_location": "§4.1",
+        "notice": "§3.1, §4.1",
     },
 )
 
