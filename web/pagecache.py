@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from opendesign.catalogue.refs import version_key
 from opendesign.errors import NotFound
+from opendesign.manifests import kinds
 from opendesign.models import (Author, BomItem, Contribution, Design, DesignVersion, Lineage, Parameter, Part,
                                Production, Tag, User)
 from opendesign.models.catalogue import version_tag
@@ -59,7 +60,8 @@ VERSION_LOADS = (selectinload(DesignVersion.authors), selectinload(DesignVersion
 # which cost more than SQLite itself on these small look-ups.
 _VERSION_ROW = select(DesignVersion.id, DesignVersion.design_id, DesignVersion.version, DesignVersion.title,
                       DesignVersion.summary, DesignVersion.license, DesignVersion.category, DesignVersion.readme,
-                      DesignVersion.content_hash, DesignVersion.created_at).where(DesignVersion.id == bindparam("vid"))
+                      DesignVersion.content_hash, DesignVersion.created_at,
+                      DesignVersion.manifest).where(DesignVersion.id == bindparam("vid"))
 
 
 def _children(model, *names: str):
@@ -152,6 +154,9 @@ def version_view(session: Session, slug: str, version_id: int, content_hash: str
         **{rel: [SimpleNamespace(**r._asdict()) for r in session.execute(stmt, {"vid": version_id})]
            for rel, stmt in _VERSION_CHILDREN.items()},
     )
+    view.kind = (row.manifest or {}).get("kind") or "cadquery"
+    # A design of mesh files has no STEP: the page says why instead of linking a render that must fail.
+    view.no_step = kinds.no_step_reason(row.manifest or {})
     view.readme_html = render_markdown(row.readme or "")
     view.licenses = licensing.badges(row.license)
     view.fork = _fork_allowance(view)

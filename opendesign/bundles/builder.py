@@ -29,6 +29,7 @@ import tomlkit
 from ..catalogue.queries import get_version, version_detail
 from ..errors import OpenDesignError
 from ..parameters import canonicalise, params_hash
+from ..manifests import kinds
 from . import archive, okh, texts
 from .artifacts import COMBINED_FORMATS, FORMATS, PART_FORMATS, Rendered, Renderer, ServiceRenderer
 
@@ -192,16 +193,18 @@ def compose(snap: _Snapshot, rendered: list[Rendered], quality: str) -> tuple[st
     by_key = _place(rendered, d["parts"])
     exports: list[str] = []
     parts: list[okh.PartInfo] = []
+    # A design of mesh files has no STEP (see manifests.kinds.no_step_reason).
+    part_formats = [f for f in PART_FORMATS if f != "step" or not d.get("no_step")]
     combined = list(COMBINED_FORMATS)
     for spec in d["parts"]:
         info = okh.PartInfo(spec["name"], spec["material"], spec["process"], spec["quantity"])
         if ("stl", spec["name"]) not in by_key:
             # build() may return fewer parts than design.toml declares (the rest made by
             # hand, or merged): keep the whole model's meshes so no geometry is lost.
-            combined = list(PART_FORMATS) + list(COMBINED_FORMATS)
+            combined = part_formats + list(COMBINED_FORMATS)
             parts.append(info)
             continue
-        for fmt in PART_FORMATS:
+        for fmt in part_formats:
             item = _require(by_key, fmt, spec["name"], ref)
             path = f"export/{safe_name(spec['name'])}.{fmt}"
             files[path] = embed(item.data, fmt, _provenance(snap, snap.base_url, spec["name"], custom))
@@ -220,7 +223,7 @@ def compose(snap: _Snapshot, rendered: list[Rendered], quality: str) -> tuple[st
     files["LICENSE"] = texts.license_file(d["license"], ref).encode()
     files["ATTRIBUTION"] = snap.chain_text.encode()
     files["PARAMETERS.toml"] = _parameters_toml(snap, ref, quality, custom_hash)
-    source = ["model.py", "design.toml"]
+    source = [*kinds.model_files(d), "design.toml"]
     manifest = okh.okh_manifest(d, repo=snap.repo, parent_urls=snap.parent_urls, source=source,
                                 export=sorted(exports), parts=parts, image=f"export/{safe_name(slug)}.svg",
                                 parameters=snap.canonical, custom=custom)
@@ -248,7 +251,8 @@ def build_bundle(db, settings, ref: str, *, parameters: Mapping[str, Any] | None
         check_folder(snap, Path(check_folder_path))
     full_ref = f"{snap.detail['slug']}@{snap.detail['version']}"
     renderer = renderer or ServiceRenderer(db, settings)
-    rendered = renderer(full_ref, snap.canonical, FORMATS, quality)
+    formats = [f for f in FORMATS if f != "step" or not snap.detail.get("no_step")]
+    rendered = renderer(full_ref, snap.canonical, formats, quality)
     name, files = compose(snap, rendered, quality)
     data = archive.zip_bytes(name, files)
     path = Path(out_dir) / f"{name}.zip"
