@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 from ..errors import FieldError, ManifestError
 from .bom import read_bom_csv
 from ..presets.design import check_presets
+from . import kinds
 from .reciprocity import reciprocity_problems
 from .schema import BomLine, DesignManifest
 from .textfiles import TextError, decode_utf8, parse_toml
@@ -32,8 +32,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 200
 #: Files that are never part of a design's content (editor and tool litter).
 IGNORED_NAMES = {"__pycache__", ".DS_Store", ".git", ".ipynb_checkpoints"}
-#: What ``model.py`` may import besides the standard library.
-ALLOWED_IMPORTS = {"cadquery", "math"}
 
 
 @dataclass(frozen=True)
@@ -114,35 +112,61 @@ def _reason(err: dict) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _check_model(source: str, display: str, errors: list[FieldError]) -> None:
+def _parse_model(source: str, display: str, errors: list[FieldError]) -> ast.Module | None:
     try:
-        tree = ast.parse(source, filename="model.py")
+        return ast.parse(source, filename="model.py")
     except SyntaxError as exc:
         errors.append(FieldError(display, f"line {exc.lineno}", f"syntax error: {exc.msg}"))
-        return
     except (RecursionError, MemoryError):
         # CPython's parser gives up on expressions nested thousands deep.
         errors.append(FieldError(display, "", "is nested too deeply for Python's parser"))
-        return
     except ValueError as exc:  # e.g. source code string cannot contain null bytes
         errors.append(FieldError(display, "", f"cannot be parsed: {exc}"))
-        return
-    builds = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "build"]
-    if not builds:
-        errors.append(FieldError(display, "build", "model.py must define a top-level function build(params)"))
-    elif len(builds[0].args.args) != 1:
-        errors.append(FieldError(display, "build", "build must take exactly one argument (the parameters dict)"))
-    allowed = ALLOWED_IMPORTS | set(sys.stdlib_module_names)
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""] if node.level == 0 else ["."]
-        for name in names:
-            if name.split(".")[0] not in allowed:
-                errors.append(FieldError(display, f"line {node.lineno}",
-                                         f"imports {name!r}; model.py may import only cadquery, math and the standard library"))
+    return None
+
+
+def _may_be_static(raw: object) -> bool:
+    """Whether an invalid design.toml still shows a design without code (so a missing model.py is no error)."""
+    if not isinstance(raw, dict):
+        return False
+    parts = raw.get("parts")
+    return raw.get("kind") == kinds.STATIC or (
+        isinstance(parts, list) and any(isinstance(p, dict) and "file" in p for p in parts))
+
+
+def _resolve_kind(manifest: DesignManifest, tree: ast.Module | None, has_model: bool, files: dict[str, bytes],
+                  display: str, manifest_file: str, errors: list[FieldError]) -> DesignManifest:
+    """Detect the kind when design.toml does not give it, then run that kind's checks.
+
+    The resolved kind is written into the manifest, so the stored version (and
+    the renderer reading it) never has to detect again.
+    """
+    model_file = f"{display}/{MODEL}"
+    shape = kinds.read_model(tree) if tree is not None else None
+    has_part_files = any(p.file for p in manifest.parts)
+    kind = manifest.kind or kinds.detect_kind(shape if has_model else None, has_part_files)
+    if manifest.kind is None:
+        # The schema's kind rules ran before the kind was known; run them again.
+        try:
+            manifest = DesignManifest.model_validate({**manifest.model_dump(mode="python"), "kind": kind})
+        except ValidationError as exc:
+            for err in exc.errors():
+                errors.append(FieldError(manifest_file, _field_path(err["loc"]) or "kind",
+                                         f"{_reason(err)} (kind {kind!r} was detected; set kind in design.toml "
+                                         "if that is wrong)"))
+            return manifest
+    if kind == kinds.STATIC:
+        errors.extend(kinds.check_static_parts(manifest, files, manifest_file))
+        return manifest
+    if not has_model:
+        # A design without code is kind = "static" and lists its parts' files.
+        errors.append(FieldError(model_file, "", "file is missing"))
+        return manifest
+    if shape is not None:
+        errors.extend(kinds.check_model(kind, shape, model_file))
+        if shape.shows and (kind == kinds.CQGI or (kind == kinds.BUILD123D and not shape.has_build)):
+            errors.extend(kinds.check_cqgi_parameters(list(manifest.parameters), shape.tree, manifest_file, MODEL))
+    return manifest
 
 
 def load_design_folder(path: str | Path, display: str | None = None) -> DesignFolder:
@@ -161,6 +185,7 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
     manifest_file = f"{display}/{MANIFEST}"
 
     manifest = None
+    raw: dict = {}
     if MANIFEST not in files:
         errors.append(FieldError(manifest_file, "", "file is missing"))
     else:
@@ -183,15 +208,18 @@ def load_design_folder(path: str | Path, display: str | None = None) -> DesignFo
                    for field, reason in reciprocity_problems(manifest.reciprocity, manifest.derived_from)]
 
     model_source = ""
-    if MODEL not in files:
-        errors.append(FieldError(f"{display}/{MODEL}", "", "file is missing"))
-    else:
+    tree = None
+    if MODEL in files:
         try:
             model_source = decode_utf8(files[MODEL], f"{display}/{MODEL}")
         except TextError as exc:
             errors.append(exc.error)
         else:
-            _check_model(model_source, f"{display}/{MODEL}", errors)
+            tree = _parse_model(model_source, f"{display}/{MODEL}", errors)
+    if manifest is not None:
+        manifest = _resolve_kind(manifest, tree, MODEL in files, files, display, manifest_file, errors)
+    elif MODEL not in files and not _may_be_static(raw):
+        errors.append(FieldError(f"{display}/{MODEL}", "", "file is missing"))
 
     readme = ""
     if README not in files:

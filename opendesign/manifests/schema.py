@@ -29,6 +29,15 @@ CATEGORIES = (
 )
 PROCESSES = ("fdm", "sla", "sls", "cnc", "laser", "manual")
 PARAMETER_TYPES = ("int", "float", "bool", "choice")
+#: How a design's geometry is made (see :mod:`.kinds`): a ``build(params)``
+#: CadQuery module, a CQGI script as CQ-editor runs it, build123d code, or
+#: no code at all — parts that are files (STEP, STL, 3MF, OBJ).
+KINDS = ("cadquery", "cqgi", "build123d", "static")
+Kind = Literal["cadquery", "cqgi", "build123d", "static"]
+#: Suffixes a static part's ``file`` may have; B-rep ones can become every format.
+BREP_SUFFIXES = (".step", ".stp")
+MESH_SUFFIXES = (".stl", ".3mf", ".obj")
+PART_FILE_SUFFIXES = BREP_SUFFIXES + MESH_SUFFIXES
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE, min_length=2, max_length=64)]
@@ -101,6 +110,29 @@ class PartSpec(_Strict):
     material: NonEmpty
     process: Literal["fdm", "sla", "sls", "cnc", "laser", "manual"]
     quantity: int = Field(default=1, ge=1, le=100_000)
+    #: A static design's part: a file inside the design folder (``parts/frame.step``).
+    file: str | None = None
+
+    @field_validator("file")
+    @classmethod
+    def _relative_part_file(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        segments = value.split("/")
+        if not value or value.startswith("/") or "\\" in value or ":" in value or "\0" in value:
+            raise ValueError(f"{value!r} must be a relative path inside the design folder, e.g. 'parts/frame.step'")
+        if any(seg in ("", ".", "..") for seg in segments):
+            raise ValueError(f"{value!r} leaves the design folder or has an empty segment; "
+                             "use a plain relative path such as 'parts/frame.step'")
+        if not value.lower().endswith(PART_FILE_SUFFIXES):
+            raise ValueError(f"{value!r} has an unsupported type; a part file must be one of "
+                             f"{', '.join(PART_FILE_SUFFIXES)}")
+        return value
+
+    @property
+    def is_mesh(self) -> bool:
+        """A mesh part (STL, 3MF, OBJ) has no B-rep, so it cannot become STEP."""
+        return self.file is not None and self.file.lower().endswith(MESH_SUFFIXES)
 
 
 class BomLine(_Strict):
@@ -126,6 +158,9 @@ class DesignManifest(_Strict):
     """The validated content of ``design.toml``."""
 
     slug: Slug
+    #: Detected from the folder when absent (see :func:`.kinds.detect_kind`);
+    #: the loader stores the resolved kind, so a stored manifest always has one.
+    kind: Kind | None = None
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=500)]
     version: str
@@ -174,6 +209,27 @@ class DesignManifest(_Strict):
         if dupes:
             raise ValueError(f"names must be unique; repeated: {', '.join(dupes)}")
         return items
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> "DesignManifest":
+        files = [p.name for p in self.parts if p.file is not None]
+        if self.kind == "static":
+            if self.parameters:
+                raise ValueError("a static design has no parameters: its parts are fixed files")
+            if self.presets:
+                raise ValueError("a static design has no presets: it has no parameters")
+            missing = [p.name for p in self.parts if p.file is None]
+            if missing:
+                raise ValueError(f"every part of a static design needs a file; missing for: {', '.join(missing)}")
+        elif self.kind is not None and files:
+            raise ValueError(f"part file(s) apply only to kind = \"static\"; this design is kind = \"{self.kind}\" "
+                             f"and lists a file for: {', '.join(files)}")
+        return self
+
+    @property
+    def resolved_kind(self) -> str:
+        """The kind, ``cadquery`` for manifests stored before kinds existed."""
+        return self.kind or "cadquery"
 
     @field_validator("tags")
     @classmethod
