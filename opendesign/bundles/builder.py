@@ -90,6 +90,9 @@ class _Snapshot:
     canonical: dict[str, Any]
     defaults: dict[str, Any]
     base_url: str
+    origin: str = ""
+    #: The version's stored design.toml (kind, part files).
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def _snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None) -> _Snapshot:
@@ -107,7 +110,8 @@ def _snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None) -> _
             detail=detail, files={f.path: f.data for f in version.files}, chain_text=attribution_text(chain),
             parent_urls=[design_url(base, p.design.slug, p.version) for p in parents],
             url=design_url(base, version.design.slug, version.version), repo=f"{base}/designs/{version.design.slug}",
-            canonical=canonical, defaults=defaults, base_url=base)
+            canonical=canonical, defaults=defaults, base_url=base, origin=version.origin,
+            manifest=dict(version.manifest or {}))
 
 
 def check_folder(snap: _Snapshot, folder: Path) -> None:
@@ -220,15 +224,36 @@ def compose(snap: _Snapshot, rendered: list[Rendered], quality: str) -> tuple[st
     files["LICENSE"] = texts.license_file(d["license"], ref).encode()
     files["ATTRIBUTION"] = snap.chain_text.encode()
     files["PARAMETERS.toml"] = _parameters_toml(snap, ref, quality, custom_hash)
-    source = ["model.py", "design.toml"]
-    manifest = okh.okh_manifest(d, repo=snap.repo, parent_urls=snap.parent_urls, source=source,
-                                export=sorted(exports), parts=parts, image=f"export/{safe_name(slug)}.svg",
-                                parameters=snap.canonical, custom=custom)
-    manifest["opendesign"]["quality"] = quality
-    if custom_hash:
-        manifest["opendesign"]["parameters-hash"] = custom_hash
+    manifest = bundle_manifest(snap, exports, parts, quality, custom_hash)
     files["okh.toml"] = okh.dumps(manifest).encode()
     return name, files
+
+
+def bundle_manifest(snap: _Snapshot, exports: list[str], parts: list[okh.PartInfo], quality: str,
+                    custom_hash: str | None) -> dict[str, Any]:
+    """The okh.toml of a bundle as data; ``opendesign okh export`` prints the same without measures."""
+    from ..okh.extras import merge_extras
+
+    d = snap.detail
+    if snap.manifest.get("kind") == "static":
+        source = ["design.toml"] + sorted({p["file"] for p in snap.manifest.get("parts", []) if p.get("file")})
+    else:
+        source = [name for name in ("model.py", "design.toml") if name in snap.files] or ["design.toml"]
+    manifest = okh.okh_manifest(d, repo=snap.repo, parent_urls=snap.parent_urls, source=source,
+                                export=sorted(exports), parts=parts, image=f"export/{safe_name(d['slug'])}.svg",
+                                parameters=snap.canonical, custom=custom_hash is not None)
+    manifest["opendesign"]["quality"] = quality
+    manifest["opendesign"]["tags"] = list(d["tags"])
+    if custom_hash:
+        manifest["opendesign"]["parameters-hash"] = custom_hash
+    if snap.origin == "okh":
+        manifest = merge_extras(manifest, snap.files)
+    return manifest
+
+
+def snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None = None) -> _Snapshot:
+    """What a bundle of *ref* needs from the catalogue, read in one session."""
+    return _snapshot(db, settings, ref, parameters)
 
 
 def build_bundle(db, settings, ref: str, *, parameters: Mapping[str, Any] | None = None,

@@ -119,7 +119,15 @@ def read_manifest(path: str | Path, display: str | None = None) -> RawManifest:
     if size > MAX_MANIFEST_BYTES:
         raise ManifestError([FieldError(display, "", f"is {size} bytes; the limit for a manifest is "
                                                      f"{MAX_MANIFEST_BYTES}")])
-    data = path.read_bytes()
+    return parse_manifest(path.read_bytes(), path, display)
+
+
+def parse_manifest(data: bytes, path: Path, display: str) -> RawManifest:
+    """Parse manifest bytes; *path* names the file (its name gives the dialect). :raises ManifestError:"""
+    dialect = "v1" if path.name.lower() in V1_NAMES else "losh"
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError([FieldError(display, "", f"is {len(data)} bytes; the limit for a manifest is "
+                                                     f"{MAX_MANIFEST_BYTES}")])
     if dialect == "v1":
         value = _parse_yaml(data, display)
         if not isinstance(value, dict):
@@ -141,13 +149,15 @@ def _canonical(key: str) -> str:
 
 
 def normalise_keys(data: dict[str, Any], dialect: str, known: frozenset[str], display: str, where: str,
-                   warnings: list[FieldError]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split *data* into (known keys in OKH-LOSH spelling -> value, every other key as written -> value).
+                   warnings: list[FieldError]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """Split *data* into (known keys in OKH-LOSH spelling -> value, every other key as written -> value,
+    OKH-LOSH key -> the key as written).
 
     :param where: the table's place in the manifest (``""`` or ``part[2]``), for warnings.
     """
     understood: dict[str, Any] = {}
     unknown: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
     for key, value in data.items():
         name = _canonical(key)
         field_name = f"{where}.{key}" if where else str(key)
@@ -172,7 +182,8 @@ def normalise_keys(data: dict[str, Any], dialect: str, known: frozenset[str], di
             unknown[str(key)] = value
             continue
         understood[target] = value
-    return understood, unknown
+        spelled[target] = str(key)
+    return understood, unknown, spelled
 
 
 def discover_manifests(paths: list[str | Path]) -> tuple[list[Path], list[FieldError]]:
@@ -212,7 +223,3 @@ def _walk(root: Path):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS and not d.startswith("."))
         yield Path(folder), dirs, sorted(files)
 
-
-def close_key(name: str, known: frozenset[str]) -> str | None:
-    matches = difflib.get_close_matches(_canonical(name), sorted(known), n=1, cutoff=0.8)
-    return matches[0] if matches else None

@@ -26,6 +26,12 @@ TITLE_MAX, SUMMARY_MIN, SUMMARY_MAX = 120, 10, 500
 FILE_KEYS = ("readme", "image", "bom", "manufacturing-instructions", "user-manual", "contribution-guide",
              "source", "export", "auxiliary")
 PART_FILE_KEYS = ("source", "export", "image", "auxiliary")
+#: Keys that become design fields or OKH facts; every other key is kept as its author wrote it.
+MAPPED_KEYS = frozenset({
+    "okhv", "name", "repo", "version", "release", "license", "licensor", "organization", "function", "readme",
+    "image", "bom", "part", "fork-of", "derivative-of", "documentation-language", "technology-readiness-level",
+    "documentation-readiness-level", "attestation", "mass", "outer-dimensions", "opendesign",
+})
 #: Words in a name or function that place a design in a category, first match wins.
 _CATEGORY_WORDS = (
     ("energy", r"solar|photovoltaic|wind|turbine|generator|battery|energy|power|stove|cooker|biogas"),
@@ -95,7 +101,9 @@ class Description:
 def describe(raw: RawManifest) -> Description:
     """Map *raw*; refusals go to ``errors`` (no name, no or unknown license, too many parts)."""
     desc = Description(display=raw.display, dialect=raw.dialect)
-    top, desc.unmapped = normalise_keys(raw.data, raw.dialect, LOSH_KEYS, raw.display, "", desc.warnings)
+    top, desc.unmapped, spelled = normalise_keys(raw.data, raw.dialect, LOSH_KEYS, raw.display, "", desc.warnings)
+    for key in sorted(set(top) - MAPPED_KEYS, key=list(top).index):
+        desc.unmapped[spelled[key]] = top[key]  # understood, but the catalogue has no field for it
     ours = top.pop("opendesign", None)
     ours = ours if isinstance(ours, dict) else {}
     _okhv(desc, top.get("okhv"))
@@ -156,7 +164,10 @@ def _identity(desc: Description, top: dict[str, Any], ours: dict[str, Any]) -> N
         desc.category = category
     else:
         words = f"{name} {summary}".lower()
-        desc.category = next((c for c, pattern in _CATEGORY_WORDS if re.search(pattern, words)), "tools-fabrication")
+        # The category whose words the text names most often; ties go to the earlier one.
+        scores = [(len(re.findall(pattern, words)), -i, c) for i, (c, pattern) in enumerate(_CATEGORY_WORDS)]
+        best = max(scores)
+        desc.category = best[2] if best[0] else "tools-fabrication"
         desc.warn("function", f"OKH has no category; {desc.category!r} was inferred from the name and function")
     tags = {t for t in (values.text(t) for t in values.as_list(ours.get("tags"))) if t and _TAG_RE.match(t)}
     for keyword in values.as_list(desc.unmapped.get("keywords")):
@@ -294,7 +305,7 @@ def _parts(desc: Description, value: Any) -> None:
         if not isinstance(table, dict):
             desc.warn(where, f"{type(table).__name__} is not a part table; skipped")
             continue
-        known, unknown = normalise_keys(table, "losh", PART_KEYS, desc.display, where, desc.warnings)
+        known, unknown, _ = normalise_keys(table, "losh", PART_KEYS, desc.display, where, desc.warnings)
         name = values.text(known.get("name"))
         if name is None:
             desc.warn(f"{where}.name", "missing; the part is named by its place")
