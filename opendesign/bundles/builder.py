@@ -244,6 +244,7 @@ def bundle_manifest(snap: _Snapshot, exports: list[str], parts: list[okh.PartInf
                                 parameters=snap.canonical, custom=custom_hash is not None)
     manifest["opendesign"]["quality"] = quality
     manifest["opendesign"]["tags"] = list(d["tags"])
+    manifest["opendesign"]["links"] = dict(d["links"] or {})
     if custom_hash:
         manifest["opendesign"]["parameters-hash"] = custom_hash
     if snap.origin == "okh":

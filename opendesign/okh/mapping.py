@@ -174,7 +174,12 @@ def _identity(desc: Description, top: dict[str, Any], ours: dict[str, Any]) -> N
         word = values.slugify(values.text(keyword) or "", 40)
         if _TAG_RE.match(word) and not word.startswith("okh-"):
             tags.add(word)
-    desc.tags = sorted(tags | {"okh"})
+    # Our own export lists the design's tags; anything else is marked as taken in from OKH.
+    desc.tags = sorted(tags if "tags" in ours else tags | {"okh"})
+    links = ours.get("links")
+    if isinstance(links, dict):
+        desc.links = {str(k): v for k, v in links.items() if isinstance(v, str) and values.is_url(v)}
+        desc.facts["own-links"] = True
 
 
 def _license(desc: Description, value: Any) -> None:
@@ -256,6 +261,8 @@ def _measures(desc: Description, table: dict[str, Any], facts: dict[str, Any], w
 
 
 def _links(desc: Description, top: dict[str, Any]) -> None:
+    if desc.facts.pop("own-links", False):
+        return  # our own export: its [opendesign] links are the design's, repo is only its page
     for key in ("repo", "release"):
         link = values.text(top.get(key))
         if link is None:
@@ -325,9 +332,11 @@ def _parts(desc: Description, value: Any) -> None:
         material = values.text(known.get("material"))
         if material is None:
             desc.warn(f"{where}.material", "missing; recorded as 'unspecified'")
-        process_text = " ".join(filter(None, (values.text(known.get(k)) for k in
-                                              ("manufacturing-process", "printing-process", "tsdc"))))
-        process = next((p for p, pattern in _PROCESS_WORDS if re.search(pattern, process_text.lower())), None)
+        texts = [t for t in (values.text(known.get(k)) for k in ("manufacturing-process", "printing-process", "tsdc"))
+                 if t]
+        process_text = " ".join(texts)
+        # The most specific source first: "SLA" as printing process beats the 3DP of its tsdc.
+        process = next((p for t in texts for p, pattern in _PROCESS_WORDS if re.search(pattern, t.lower())), None)
         if process is None:
             desc.warn(f"{where}.manufacturing-process", f"{process_text!r} names no process the catalogue knows "
                                                         "(fdm, sla, sls, cnc, laser); recorded as 'manual'"
