@@ -27,9 +27,9 @@ from ..catalogue.importer import CREATED, INVALID, UNCHANGED, UPDATED, import_fo
 from ..catalogue.refs import version_key
 from ..db import Database
 from ..errors import FieldError, ManifestError, OpenDesignError, VersionConflict
-from ..manifests import load_design_folder
+from ..manifests import content_hash, load_design_folder
 from ..manifests.loader import MANIFEST
-from ..models import Design
+from ..models import Design, DesignVersion
 from .manifest import RawManifest, discover_manifests, read_manifest
 from .mapping import Description, describe
 from .materialise import Materialised, materialise
@@ -91,12 +91,25 @@ def prepare(path: Path) -> _Prepared:
     return _Prepared(raw, desc, made)
 
 
-def resolve_parents(session: Session, prepared: _Prepared, base_url: str) -> list[str]:
+def repo_index(session: Session) -> dict[str, str]:
+    """Repository URL -> slug of every design that names one (what an OKH ``fork-of`` usually points at)."""
+    index: dict[str, str] = {}
+    rows = session.execute(select(Design.slug, DesignVersion.links).join(DesignVersion.design))
+    for slug, links in rows:
+        repo = (links or {}).get("repo")
+        if isinstance(repo, str):
+            index.setdefault(repo.rstrip("/"), slug)
+    return index
+
+
+def resolve_parents(session: Session, prepared: _Prepared, base_url: str,
+                    repos: dict[str, str] | None = None) -> list[str]:
     """``slug@version`` of each parent the manifest names. :raises ManifestError: one is not in the catalogue."""
     refs: list[str] = []
     errors: list[FieldError] = []
+    repos = repo_index(session) if repos is None else repos
     for key, text in prepared.desc.parents:
-        ref = parent_ref(session, text, base_url)
+        ref = parent_ref(session, text, base_url, repos)
         if ref is None:
             errors.append(FieldError(prepared.desc.display, key,
                                      f"{text!r} names no design in the catalogue; import the parent first "
@@ -110,17 +123,17 @@ def resolve_parents(session: Session, prepared: _Prepared, base_url: str) -> lis
     return refs
 
 
-def parent_ref(session: Session, text: str, base_url: str) -> str | None:
-    """The catalogue version *text* names: ``slug@version``, ``slug``, a design page URL, or an OKH repo URL."""
+def parent_ref(session: Session, text: str, base_url: str, repos: dict[str, str]) -> str | None:
+    """The catalogue version *text* names: ``slug@version``, ``slug``, a design page URL, or a repo URL
+    (*repos*: :func:`repo_index`)."""
     value = text.strip().rstrip("/")
     base = base_url.rstrip("/") + "/designs/"
     if value.startswith(base):
         value = value[len(base):].replace("/", "@", 1)
     slug, _, version = value.partition("@")
     design = session.scalar(select(Design).where(Design.slug == slug)) if "/" not in slug else None
-    if design is None and value.startswith(("http://", "https://")):
-        design = next((d for d in session.scalars(select(Design))
-                       if any(v.links.get("repo", "").rstrip("/") == value for v in d.versions)), None)
+    if design is None and value in repos:
+        design = session.scalar(select(Design).where(Design.slug == repos[value]))
         version = ""
     if design is None:
         return None
@@ -142,6 +155,11 @@ def stage_and_import(session: Session, prepared: _Prepared, parents: list[str]) 
     if design is not None and not any(v.origin == origins.OKH for v in design.versions):
         raise ManifestError([FieldError(desc.display, "name", f"the slug {desc.slug!r} belongs to a design that "
                                                               "was not taken in from OKH; rename the project")])
+    if design is not None:
+        # Unchanged content needs no staging: the same bytes make the same folder (the loader's hash).
+        same = next((v for v in design.versions if v.version == desc.version), None)
+        if same is not None and same.content_hash == content_hash(files):
+            return UNCHANGED
     with tempfile.TemporaryDirectory(prefix="okh-") as tmp:
         folder_path = Path(tmp) / desc.slug
         for rel, data in files.items():
@@ -230,13 +248,17 @@ def import_manifests(db: Database, paths: Iterable[str | Path],
         seen[item.desc.slug] = str(path)
         ready.append(item)
 
+    with db.session() as session:
+        repos = repo_index(session)
     for item in _order(ready, base_url):
         result = OkhResult(item.desc.display, INVALID, item.desc.slug, item.desc.version,
                            warnings=[str(w) for w in item.desc.warnings],
                            missing=[str(m) for m in item.made.missing])
         try:
             with db.session() as session:
-                result.status = stage_and_import(session, item, resolve_parents(session, item, base_url))
+                result.status = stage_and_import(session, item, resolve_parents(session, item, base_url, repos))
+            if "repo" in item.desc.links:
+                repos.setdefault(item.desc.links["repo"].rstrip("/"), item.desc.slug)
         except ManifestError as exc:
             result.errors = [str(e) for e in exc.errors]
         except OpenDesignError as exc:
