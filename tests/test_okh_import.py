@@ -276,3 +276,60 @@ def test_imported_design_is_of_origin_okh_and_needs_the_sandbox(db, settings, tm
     assert why.startswith("solar-cooker-reflector-hinge@1.2.0 was taken in from an Open Know-How manifest, and "
                           "this server cannot render it safely")
     assert refusal(settings, True, origins.OKH, "x@1.0.0") is None
+
+
+def test_processes_categories_and_duplicates(db, tmp_path):
+    text = minimal(name='"Pedal Powered Grain Mill"').replace('manufacturing-process = "FDM"\n', "") + \
+        '\n[[part]]\nname = "gear"\nexport = "part.stl"\nprinting-process = "SLA"\ntsdc = "3DP"\nmaterial = "resin"\n' \
+        '\n[[part]]\nname = "gear"\nexport = "part.stl"\ntsdc = "LAS"\nmaterial = "plywood"\n'
+    manifest = write_manifest(tmp_path / "p", text)
+    result = only(import_manifests(db, [manifest]))
+    assert result.status == "created", result.errors
+    with db.session() as s:
+        detail = queries.version_detail(queries.get_version(s, "pedal-powered-grain-mill"))
+    assert [(p["name"], p["process"]) for p in detail["parts"]] == [("frame", "manual"), ("gear", "sla"),
+                                                                     ("gear_2", "laser")]
+    assert detail["category"] == "food-agriculture"  # mill and grain outweigh "powered"
+    assert f"{manifest}: function: OKH has no category; 'food-agriculture' was inferred from the name and " \
+           "function" in result.warnings
+
+
+def test_two_manifests_making_one_slug_and_a_slug_of_another_origin(db, make_design, tmp_path):
+    first = write_manifest(tmp_path / "a", minimal())
+    second = write_manifest(tmp_path / "b", minimal(repo='"https://example.org/other"'))
+    report = import_manifests(db, [first, second])
+    # A duplicate is refused while the run is read, before anything is imported.
+    assert [(r.path, r.status) for r in report.results] == [(str(second), "invalid"), (str(first), "created")]
+    assert [r.errors for r in report.results if r.errors] == [[
+        f"{second}: name: makes the slug 'compost-sieve-frame', as {first} does; slugs must be unique"]]
+    from opendesign.catalogue.importer import import_designs
+
+    make_design("test-widget")
+    import_designs(db, [make_design.root])
+    clash = write_manifest(tmp_path / "c", minimal(name='"Test Widget"'))
+    assert only(import_manifests(db, [clash])).errors == [
+        f"{clash}: name: the slug 'test-widget' belongs to a design that was not taken in from OKH; rename the "
+        "project"]
+
+
+def test_folder_with_both_dialects_reads_okh_toml(db, tmp_path):
+    write_manifest(tmp_path / "p", minimal())
+    (tmp_path / "p" / "okh.yml").write_text("title: Old\n")
+    report = import_manifests(db, [tmp_path])
+    assert [r.status for r in report.results] == ["created"]
+    assert report.notes == [f"{tmp_path / 'p' / 'okh.yml'}: skipped: okh.toml in the same folder describes the "
+                            "project"]
+
+
+def test_v1_license_table_is_kept_as_a_fact(db, tmp_path):
+    from opendesign.okh.extras import okh_view
+
+    write_v1(tmp_path)
+    import_manifests(db, [tmp_path])
+    with db.session() as s:
+        v = queries.get_version(s, "treadle-water-pump-valve")
+        view = okh_view({f.path: f.data for f in v.files})
+    assert view["dialect"] == "v1"
+    assert view["facts"]["licenses"] == {"hardware": "CERN-OHL-P-2.0", "documentation": "CC-BY-4.0"}
+    assert view["unmapped"]["health-safety-notice"] == "Keep fingers clear of the treadle."
+    assert view["unmapped"]["manufacturing-files"] == [{"path": "files/valve.3mf", "title": "Valve body"}]

@@ -269,12 +269,3 @@ def import_manifests(db: Database, paths: Iterable[str | Path],
         record(result)
     return report
 
-
-def check_manifest(path: str | Path) -> OkhResult:
-    """Describe one manifest without writing anything (``okh import --dry-run``)."""
-    try:
-        item = prepare(Path(path))
-    except ManifestError as exc:
-        return OkhResult(str(path), INVALID, errors=[str(e) for e in exc.errors])
-    return OkhResult(str(path), "valid", item.desc.slug, item.desc.version,
-                     warnings=[str(w) for w in item.desc.warnings], missing=[str(m) for m in item.made.missing])
