@@ -45,6 +45,9 @@ class Settings(BaseModel):
     render_max_output_mb: int = Field(default=256, ge=1)
     render_max_triangles: int = Field(default=5_000_000, ge=1000)
     render_use_bwrap: bool = True
+    #: Import build123d in the render zygote beside CadQuery, so build123d designs do not pay
+    #: its import (seconds) per job; costs zygote start time and memory (benchmarks/zygote.py).
+    render_preload_build123d: bool = True
     #: Let designs that are not the operator's own seed (published on the web or the API,
     #: imported from another folder) render although the sandbox is not isolated. Dangerous:
     #: their model code can then read what the server's files and sockets expose.

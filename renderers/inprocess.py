@@ -34,10 +34,21 @@ class InProcessPool:
         from .sandbox import job as job_module  # imports cadquery
 
         started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="opendesign-inproc-") as outdir:
+        with tempfile.TemporaryDirectory(prefix="opendesign-inproc-") as outdir, \
+                tempfile.TemporaryDirectory(prefix="opendesign-inproc-in-") as indir:
+            # A static design's parts are read from files, as the sandbox's job folder holds them.
+            part_files = {}
+            for name, rel in job.part_files.items():
+                target = os.path.join(indir, rel)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as f:
+                    f.write(job.files[rel])
+                part_files[name] = target
             try:
                 result = job_module.build_and_export(dict(job.files), dict(job.params), list(job.shape_formats),
-                                                     job.tolerance, job.angular_tolerance, list(job.parts), outdir)
+                                                     job.tolerance, job.angular_tolerance, list(job.parts), outdir,
+                                                     kind=job.kind, part_files=part_files,
+                                                     max_triangles=job.max_triangles or None)
             except job_module.JobFailure as exc:
                 raise RenderError(exc.category, exc.message, traceback=exc.tb) from None
             parts = result["parts"]

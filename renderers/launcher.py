@@ -146,12 +146,15 @@ def jobs_tmpfs_bytes(settings: Settings, pool_size: int) -> int:
     return pool_size * 4 * settings.render_max_output_mb * 1024 * 1024 + 64 * 1024 * 1024
 
 
-def command(sandbox: SandboxPlan, control_fd: int, jobs_dir: str, tmpfs_bytes: int, spares: int = 2) -> list[str]:
-    """The argv that starts the zygote."""
+def command(sandbox: SandboxPlan, control_fd: int, jobs_dir: str, tmpfs_bytes: int, spares: int = 2,
+            preload: tuple[str, ...] = ()) -> list[str]:
+    """The argv that starts the zygote; *preload* names the model libraries it imports besides CadQuery."""
     # The venv's own interpreter (not its symlink target), so that pyvenv.cfg puts
     # the venv's site-packages on the path.
     zygote = [sys.executable, "-I", "-B", "-c", BOOT, str(PACKAGE_DIR.parent), "--control-fd", str(control_fd),
               "--jobs-dir", jobs_dir, "--spares", str(spares)]
+    for name in preload:
+        zygote += ["--preload", name]
     if sandbox.uid_base is not None:
         zygote += ["--uid-base", str(sandbox.uid_base)]
     if not sandbox.isolated:
@@ -196,7 +199,7 @@ def _parents(paths: list[str]) -> list[str]:
 
 
 def spawn(sandbox: SandboxPlan, control_fd: int, tmpfs_bytes: int,
-          spares: int = 2) -> tuple[subprocess.Popen, str | None, object]:
+          spares: int = 2, preload: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str | None, object]:
     """Start the zygote; return (process, host jobs folder to remove later or None, stderr file)."""
     host_jobs = None
     if sandbox.isolated:
@@ -208,7 +211,7 @@ def spawn(sandbox: SandboxPlan, control_fd: int, tmpfs_bytes: int,
         jobs_dir = host_jobs
         env = {"HOME": host_jobs, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
     stderr = tempfile.TemporaryFile()
-    proc = subprocess.Popen(command(sandbox, control_fd, jobs_dir, tmpfs_bytes, spares), pass_fds=(control_fd,),
+    proc = subprocess.Popen(command(sandbox, control_fd, jobs_dir, tmpfs_bytes, spares, preload), pass_fds=(control_fd,),
                             stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr, env=env,
                             start_new_session=True, close_fds=True)
     return proc, host_jobs, stderr
@@ -269,13 +272,13 @@ def get_launcher() -> Launcher:
 class ZygoteProcess:
     """The host's handle on one running zygote."""
 
-    def __init__(self, sandbox: SandboxPlan, tmpfs_bytes: int, spares: int):
+    def __init__(self, sandbox: SandboxPlan, tmpfs_bytes: int, spares: int, preload: tuple[str, ...] = ()):
         self.sandbox = sandbox
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = parent
         self._send_lock = threading.Lock()
         try:
-            self.proc, self.host_jobs, self.stderr = spawn(sandbox, child.fileno(), tmpfs_bytes, spares)
+            self.proc, self.host_jobs, self.stderr = spawn(sandbox, child.fileno(), tmpfs_bytes, spares, preload)
         finally:
             child.close()
         self.info = self._await_ready()

@@ -56,6 +56,12 @@ class RenderJob:
     #: Part names design.toml declares; a multi-part result must use them.
     parts: tuple[str, ...] = ()
     label: str = ""
+    #: design.toml's kind (cadquery, cqgi, build123d, static): how the worker makes the shape.
+    kind: str = "cadquery"
+    #: A static design's parts: part name -> file among *files*.
+    part_files: Mapping[str, str] = field(default_factory=dict)
+    #: Cap on the triangles of uploaded mesh parts (0: the sandbox's default).
+    max_triangles: int = 0
 
 
 @dataclass
@@ -109,6 +115,7 @@ class WarmPool:
         self._tmpfs_bytes = launcher.jobs_tmpfs_bytes(settings, self.size)
         #: Supervisor+worker pairs the zygote keeps ready.
         self.spares = min(self.size, MAX_SPARES)
+        self.preload: tuple[str, ...] = ("build123d",) if settings.render_preload_build123d else ()
         self._slots: queue.Queue[int] = queue.Queue()
         for slot in range(self.size):
             self._slots.put(slot)
@@ -190,7 +197,8 @@ class WarmPool:
                 self._zygote = None
             if self._zygote is None:
                 self._zygote = launcher.get_launcher().call(
-                    lambda: launcher.ZygoteProcess(self.sandbox, self._tmpfs_bytes, spares=self.spares))
+                    lambda: launcher.ZygoteProcess(self.sandbox, self._tmpfs_bytes, spares=self.spares,
+                                                   preload=self.preload))
                 self.starts += 1
                 log.info("render zygote %s ready (%s; cadquery %s, OCP %s, import %.1f s)", self._zygote.proc.pid,
                          self.sandbox.mode, self._zygote.info.get("cadquery"), self._zygote.info.get("ocp"),
@@ -211,7 +219,8 @@ class WarmPool:
         names = sorted(job.files)
         header = {"slot": slot, "files": names, "params": dict(job.params), "formats": list(job.shape_formats),
                   "tolerance": job.tolerance, "angular_tolerance": job.angular_tolerance,
-                  "parts": list(job.parts), "limits": self.limits.as_dict()}
+                  "parts": list(job.parts), "limits": self.limits.as_dict(), "kind": job.kind,
+                  "part_files": dict(job.part_files), "max_triangles": job.max_triangles}
         return header, [bytes(job.files[n]) for n in names]
 
     def _render(self, job: RenderJob, slot: int) -> tuple[dict, list[bytes], socket.socket, float]:

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from opendesign import trust
 from opendesign.catalogue import origins
 from opendesign.catalogue.queries import get_version
+from opendesign.manifests.schema import MESH_SUFFIXES
 from opendesign.config import Settings
 from opendesign.db import Database
 from opendesign.models import DesignVersion
@@ -68,6 +69,15 @@ class DesignSnapshot:
     authors: tuple[str, ...] = ()
     #: Where the version came from (opendesign.catalogue.origins); untrusted unless known.
     origin: str = origins.FOLDER
+    #: design.toml's kind; ``cadquery`` for versions stored before kinds existed.
+    kind: str = "cadquery"
+    #: A static design's parts: part name -> file of the design.
+    part_files: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def mesh_parts(self) -> tuple[str, ...]:
+        """Parts that are mesh files (STL, 3MF, OBJ): they have no B-rep, so no STEP."""
+        return tuple(name for name, path in self.part_files if path.lower().endswith(MESH_SUFFIXES))
 
     @property
     def ref(self) -> str:
@@ -82,7 +92,9 @@ class DesignSnapshot:
                    parts=tuple(p.name for p in version.parts),
                    files=_build_files(version) if files else None,
                    license=version.license, title=version.title, authors=tuple(a.name for a in version.authors),
-                   origin=version.origin)
+                   origin=version.origin, kind=(version.manifest or {}).get("kind") or "cadquery",
+                   part_files=tuple((p["name"], p["file"]) for p in (version.manifest or {}).get("parts", [])
+                                    if p.get("file")))
 
 
 def _build_files(version: DesignVersion) -> dict[str, bytes]:
@@ -170,6 +182,14 @@ def _formats(formats: str | Iterable[str]) -> list[str]:
     return out
 
 
+def check_formats(snap: DesignSnapshot, formats: list[str]) -> None:
+    """A design made of mesh files cannot give STEP: refuse it before anything renders."""
+    if "step" in formats and snap.mesh_parts:
+        raise RenderError(INVALID_PARAMS, f"{snap.ref} has no STEP: part(s) {', '.join(snap.mesh_parts)} are mesh "
+                                          "files (STL, 3MF or OBJ), which hold triangles, not the exact geometry "
+                                          "STEP needs; download STL, 3MF or GLB instead", ref=snap.ref)
+
+
 def canonical_parameters(snap: DesignSnapshot, params: Mapping[str, Any] | None) -> dict[str, Any]:
     try:
         return canonicalise(snap.specs, params)
@@ -197,7 +217,8 @@ def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[st
     job = RenderJob(files=snap.files, params=dict(canonical),
                     shape_formats=tuple(f for f in formats if FORMATS[f].kind == "shape"),
                     tolerance=quality.tolerance, angular_tolerance=quality.angular_tolerance,
-                    parts=snap.parts, label=snap.ref)
+                    parts=snap.parts, label=snap.ref, kind=snap.kind, part_files=dict(snap.part_files),
+                    max_triangles=max_triangles)
     out = pool.render(job)
     parts = tuple(out.parts)
     if snap.parts and not set(parts) <= set(snap.parts):
@@ -308,6 +329,7 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
     try:
         canonical = canonical_parameters(snap, params)
         fmts = _formats(formats)
+        check_formats(snap, fmts)
         q = get_quality(quality)
         store = store or FileArtifactStore(db, settings)
         request = _Request(snap, canonical, q.name, store, settings.base_url)

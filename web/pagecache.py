@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from opendesign.catalogue import origins
 from opendesign.catalogue.refs import version_key
 from opendesign.errors import NotFound
+from opendesign.manifests import kinds
 from opendesign.models import (Author, BomItem, Contribution, Design, DesignFile, DesignVersion, Lineage, Parameter, Part,
                                Production, Tag, User)
 from opendesign.models.catalogue import version_tag
@@ -60,8 +61,8 @@ VERSION_LOADS = (selectinload(DesignVersion.authors), selectinload(DesignVersion
 # which cost more than SQLite itself on these small look-ups.
 _VERSION_ROW = select(DesignVersion.id, DesignVersion.design_id, DesignVersion.version, DesignVersion.title,
                       DesignVersion.summary, DesignVersion.license, DesignVersion.category, DesignVersion.readme,
-                      DesignVersion.content_hash, DesignVersion.created_at, DesignVersion.origin
-                      ).where(DesignVersion.id == bindparam("vid"))
+                      DesignVersion.content_hash, DesignVersion.created_at, DesignVersion.manifest,
+                      DesignVersion.origin).where(DesignVersion.id == bindparam("vid"))
 #: The OKH manifest a version taken in from one keeps among its files.
 _OKH_FILES = (select(DesignFile.path, DesignFile.data)
               .where(DesignFile.version_id == bindparam("vid"), DesignFile.path.in_(("okh.toml", "okh.yml", "okh.yaml"))))
@@ -157,6 +158,9 @@ def version_view(session: Session, slug: str, version_id: int, content_hash: str
         **{rel: [SimpleNamespace(**r._asdict()) for r in session.execute(stmt, {"vid": version_id})]
            for rel, stmt in _VERSION_CHILDREN.items()},
     )
+    view.kind = (row.manifest or {}).get("kind") or "cadquery"
+    # A design of mesh files has no STEP: the page says why instead of linking a render that must fail.
+    view.no_step = kinds.no_step_reason(row.manifest or {})
     view.readme_html = render_markdown(row.readme or "")
     view.licenses = licensing.badges(row.license)
     view.fork = _fork_allowance(view)

@@ -52,6 +52,10 @@ def download_rows(version: DesignVersion, renders: RenderSet, query: dict[str, s
     for part, label in parts:
         cells = []
         for fmt in DOWNLOAD_FORMATS:
+            if fmt == "step" and getattr(version, "no_step", None):
+                cells.append({"format": fmt, "url": None, "unavailable": version.no_step, "size": None,
+                              "sha256": None})
+                continue
             rendered = renders.get(fmt, part) or (renders.get(fmt, None) if len(version.parts) == 1 else None)
             link = url_for("designs.download", slug=version.design.slug, version=version.version,
                            name=f"{part or 'model'}.{fmt}", **query)

@@ -29,6 +29,7 @@ import tomlkit
 from ..catalogue.queries import get_version, version_detail
 from ..errors import OpenDesignError
 from ..parameters import canonicalise, params_hash
+from ..manifests import kinds
 from . import archive, okh, texts
 from .artifacts import COMBINED_FORMATS, FORMATS, PART_FORMATS, Rendered, Renderer, ServiceRenderer
 
@@ -91,8 +92,6 @@ class _Snapshot:
     defaults: dict[str, Any]
     base_url: str
     origin: str = ""
-    #: The version's stored design.toml (kind, part files).
-    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def _snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None) -> _Snapshot:
@@ -110,8 +109,7 @@ def _snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None) -> _
             detail=detail, files={f.path: f.data for f in version.files}, chain_text=attribution_text(chain),
             parent_urls=[design_url(base, p.design.slug, p.version) for p in parents],
             url=design_url(base, version.design.slug, version.version), repo=f"{base}/designs/{version.design.slug}",
-            canonical=canonical, defaults=defaults, base_url=base, origin=version.origin,
-            manifest=dict(version.manifest or {}))
+            canonical=canonical, defaults=defaults, base_url=base, origin=version.origin)
 
 
 def check_folder(snap: _Snapshot, folder: Path) -> None:
@@ -196,16 +194,18 @@ def compose(snap: _Snapshot, rendered: list[Rendered], quality: str) -> tuple[st
     by_key = _place(rendered, d["parts"])
     exports: list[str] = []
     parts: list[okh.PartInfo] = []
+    # A design of mesh files has no STEP (see manifests.kinds.no_step_reason).
+    part_formats = [f for f in PART_FORMATS if f != "step" or not d.get("no_step")]
     combined = list(COMBINED_FORMATS)
     for spec in d["parts"]:
         info = okh.PartInfo(spec["name"], spec["material"], spec["process"], spec["quantity"])
         if ("stl", spec["name"]) not in by_key:
             # build() may return fewer parts than design.toml declares (the rest made by
             # hand, or merged): keep the whole model's meshes so no geometry is lost.
-            combined = list(PART_FORMATS) + list(COMBINED_FORMATS)
+            combined = part_formats + list(COMBINED_FORMATS)
             parts.append(info)
             continue
-        for fmt in PART_FORMATS:
+        for fmt in part_formats:
             item = _require(by_key, fmt, spec["name"], ref)
             path = f"export/{safe_name(spec['name'])}.{fmt}"
             files[path] = embed(item.data, fmt, _provenance(snap, snap.base_url, spec["name"], custom))
@@ -235,10 +235,7 @@ def bundle_manifest(snap: _Snapshot, exports: list[str], parts: list[okh.PartInf
     from ..okh.extras import merge_extras
 
     d = snap.detail
-    if snap.manifest.get("kind") == "static":
-        source = ["design.toml"] + sorted({p["file"] for p in snap.manifest.get("parts", []) if p.get("file")})
-    else:
-        source = [name for name in ("model.py", "design.toml") if name in snap.files] or ["design.toml"]
+    source = [*kinds.model_files(d), "design.toml"]
     manifest = okh.okh_manifest(d, repo=snap.repo, parent_urls=snap.parent_urls, source=source,
                                 export=sorted(exports), parts=parts, image=f"export/{safe_name(d['slug'])}.svg",
                                 parameters=snap.canonical, custom=custom_hash is not None)
@@ -274,7 +271,8 @@ def build_bundle(db, settings, ref: str, *, parameters: Mapping[str, Any] | None
         check_folder(snap, Path(check_folder_path))
     full_ref = f"{snap.detail['slug']}@{snap.detail['version']}"
     renderer = renderer or ServiceRenderer(db, settings)
-    rendered = renderer(full_ref, snap.canonical, FORMATS, quality)
+    formats = [f for f in FORMATS if f != "step" or not snap.detail.get("no_step")]
+    rendered = renderer(full_ref, snap.canonical, formats, quality)
     name, files = compose(snap, rendered, quality)
     data = archive.zip_bytes(name, files)
     path = Path(out_dir) / f"{name}.zip"

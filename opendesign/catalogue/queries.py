@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import NotFound
+from ..manifests import kinds
 from ..models import Design, DesignVersion
 from ..presets.design import presets_of
 from .refs import DesignRef, parse_ref, version_key
@@ -60,6 +61,7 @@ def version_summary(version: DesignVersion) -> dict[str, Any]:
 def version_detail(version: DesignVersion) -> dict[str, Any]:
     """Everything about one version, as plain data for ``--json`` and the API."""
     design = version.design
+    files = {p["name"]: p["file"] for p in (version.manifest or {}).get("parts", []) if p.get("file")}
     return {
         **version_summary(version),
         "versions": sorted((v.version for v in design.versions), key=version_key),
@@ -76,8 +78,11 @@ def version_detail(version: DesignVersion) -> dict[str, Any]:
             for p in version.parameters
         ],
         "presets": [p.as_dict() for p in presets_of(version.manifest, version.parameters)],
-        "parts": [{"name": p.name, "material": p.material, "process": p.process, "quantity": p.quantity}
+        "kind": (version.manifest or {}).get("kind") or "cadquery",
+        "parts": [{"name": p.name, "material": p.material, "process": p.process, "quantity": p.quantity,
+                   **({"file": files[p.name]} if p.name in files else {})}
                   for p in version.parts],
+        "no_step": kinds.no_step_reason(version.manifest or {}),
         "bom": [{"item": b.item, "quantity": b.quantity, "unit": b.unit, "note": b.note} for b in version.bom_items],
         "links": version.links,
         "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in version.files],

@@ -16,5 +16,6 @@ from . import commons  # noqa: F401
 from . import render  # noqa: F401
 from . import bundle  # noqa: F401
 from . import search  # noqa: F401
+from . import init  # noqa: F401
 
 __all__ = ["main"]

@@ -193,3 +193,33 @@ def check_static_parts(manifest: DesignManifest, files: dict[str, bytes], manife
                                      f"{part.file!r} is not a file of the design folder (missing, a folder, "
                                      "a symbolic link or ignored)"))
     return errors
+
+
+# -- what each kind can be exported as -------------------------------------
+
+def mesh_parts(manifest: dict) -> list[str]:
+    """Parts of a stored manifest that are mesh files (STL, 3MF, OBJ)."""
+    from .schema import MESH_SUFFIXES
+
+    return [p["name"] for p in manifest.get("parts", []) if str(p.get("file") or "").lower().endswith(MESH_SUFFIXES)]
+
+
+def no_step_reason(manifest: dict) -> str | None:
+    """Why a version has no STEP export, or ``None`` when it has one."""
+    meshes = mesh_parts(manifest)
+    if not meshes:
+        return None
+    return (f"No STEP: {', '.join(meshes)} {'is a mesh file' if len(meshes) == 1 else 'are mesh files'} "
+            "(STL, 3MF or OBJ), which hold triangles, not the exact geometry a STEP file carries.")
+
+
+def offered_formats(manifest: dict, formats: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """*formats* without those the version cannot give (STEP for a mesh design)."""
+    return tuple(f for f in formats if not (f == "step" and mesh_parts(manifest)))
+
+
+def model_files(manifest: dict) -> list[str]:
+    """The files that make the geometry: model.py, or a static design's part files."""
+    if manifest.get("kind") == STATIC:
+        return [p["file"] for p in manifest.get("parts", []) if p.get("file")]
+    return ["model.py"]

@@ -10,7 +10,6 @@ from typing import Any
 
 from ..bundles import okh
 from ..bundles.artifacts import COMBINED_FORMATS, PART_FORMATS
-from ..manifests.schema import MESH_SUFFIXES
 from ..bundles.builder import DEFAULT_QUALITY, bundle_manifest, safe_name, snapshot
 
 
@@ -20,12 +19,10 @@ def export_manifest(db, settings, ref: str) -> dict[str, Any]:
     d = snap.detail
     exports: list[str] = []
     parts: list[okh.PartInfo] = []
-    meshes = {p["name"] for p in snap.manifest.get("parts", [])
-              if str(p.get("file") or "").lower().endswith(MESH_SUFFIXES)}
+    # A design of mesh files has no STEP, so its bundle holds none (manifests.kinds.no_step_reason).
+    formats = [f for f in PART_FORMATS if f != "step" or not d.get("no_step")]
     for spec in d["parts"]:
         info = okh.PartInfo(spec["name"], spec["material"], spec["process"], spec["quantity"])
-        # A mesh part has no B-rep, so its bundle holds no STEP of it.
-        formats = [f for f in PART_FORMATS if not (f == "step" and spec["name"] in meshes)]
         info.files = [f"export/{safe_name(spec['name'])}.{fmt}" for fmt in formats]
         exports += info.files
         parts.append(info)

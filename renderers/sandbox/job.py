@@ -17,6 +17,7 @@ from typing import Any
 
 import cadquery as cq
 
+from . import scripts, uploads
 from .names import part_stem
 
 MODEL_FILE = "model.py"
@@ -27,6 +28,7 @@ SVG_OPTIONS = {
 TRACEBACK_LINES = 12
 MESSAGE_CHARS = 2000
 
+CADQUERY, CQGI, BUILD123D, STATIC = "cadquery", "cqgi", "build123d", "static"
 SCRIPT_ERROR = "script-error"
 INVALID_GEOMETRY = "invalid-geometry"
 OUT_OF_MEMORY = "out-of-memory"
@@ -93,6 +95,7 @@ def _classify(exc: BaseException, filename: str, what: str) -> JobFailure:
 
 
 def _to_shape(obj: Any, what: str) -> cq.Shape:
+    obj = scripts.as_cadquery(obj)
     if isinstance(obj, cq.Workplane):
         shapes = [v for v in obj.vals() if isinstance(v, cq.Shape)]
         if not shapes:
@@ -165,9 +168,8 @@ def _export_svg(shape: cq.Shape, path: str) -> None:
         f.write(getSVG(shape, SVG_OPTIONS))
 
 
-def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], tolerance: float,
-                     angular: float, declared: list[str], outdir: str) -> dict:
-    """Run the model and write ``<stem>.stl`` (always) and ``<stem>.<fmt>`` per shape format into *outdir*."""
+def _run_code(kind: str, files: dict[str, bytes], params: dict) -> tuple[Any, str]:
+    """Run the design's code; return (its result, the filename its tracebacks use)."""
     try:
         source = files[MODEL_FILE].decode("utf-8")
     except KeyError:
@@ -175,7 +177,20 @@ def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], 
     except UnicodeDecodeError:
         raise JobFailure(SCRIPT_ERROR, f"{MODEL_FILE} is not UTF-8 text") from None
     filename = MODEL_FILE
-    started = time.perf_counter()
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    script = kind == CQGI or (kind == BUILD123D and not _defines_build(source))
+    if script:
+        try:
+            result, _how = scripts.run_script(source, dict(params), filename)
+        except JobFailure:
+            raise
+        except SyntaxError as exc:
+            raise JobFailure(SCRIPT_ERROR, f"{MODEL_FILE} line {exc.lineno}: syntax error: {exc.msg}") from None
+        except RecursionError as exc:
+            raise JobFailure(SCRIPT_ERROR, "the script recursed too deeply", _model_traceback(exc, filename)) from None
+        except BaseException as exc:
+            raise _classify(exc, filename, "the script failed") from None
+        return scripts.convert_result(result), filename
     build = load_build(source, filename)
     try:
         result = build(dict(params))
@@ -185,6 +200,33 @@ def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], 
         raise JobFailure(SCRIPT_ERROR, "build() recursed too deeply", _model_traceback(exc, filename)) from None
     except BaseException as exc:  # SystemExit and KeyboardInterrupt are the script's doing too
         raise _classify(exc, filename, "build() failed") from None
+    return (scripts.convert_result(result) if kind == BUILD123D else result), filename
+
+
+def _defines_build(source: str) -> bool:
+    import ast
+
+    try:
+        return any(isinstance(n, ast.FunctionDef) and n.name == "build" for n in ast.parse(source).body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], tolerance: float,
+                     angular: float, declared: list[str], outdir: str, kind: str = CADQUERY,
+                     part_files: dict[str, str] | None = None, max_triangles: int | None = None) -> dict:
+    """Make the model and write ``<stem>.stl`` (always) and ``<stem>.<fmt>`` per shape format into *outdir*.
+
+    :param kind: design.toml's kind: code that is run, or (``static``) *part_files*
+        (part name -> file in the job folder) that are read.
+    """
+    if kind == STATIC:
+        return _static(part_files or {}, formats, tolerance, angular, declared, outdir,
+                       max_triangles or uploads.DEFAULT_MAX_TRIANGLES)
+    if kind not in (CADQUERY, CQGI, BUILD123D):
+        raise JobFailure(SCRIPT_ERROR, f"unknown model kind {kind!r}")
+    started = time.perf_counter()
+    result, filename = _run_code(kind, files, params)
     try:
         combined, parts, step_source = normalise(result, declared)
     except JobFailure:
@@ -192,6 +234,14 @@ def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], 
     except Exception as exc:
         raise _classify(exc, filename, "reading build()'s result failed") from None
     built = time.perf_counter()
+    _export_all(combined, parts, step_source, formats, tolerance, angular, outdir)
+    done = time.perf_counter()
+    return {"ok": True, "parts": list(parts), "build_seconds": round(built - started, 6),
+            "export_seconds": round(done - built, 6)}
+
+
+def _export_all(combined: cq.Shape, parts: dict[str, cq.Shape], step_source: Any, formats: list[str],
+                tolerance: float, angular: float, outdir: str) -> None:
     targets: list[tuple[str | None, cq.Shape]] = [(name, shape) for name, shape in parts.items()]
     targets.append((None, combined))
     try:
@@ -210,9 +260,75 @@ def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], 
         raise JobFailure(OUT_OF_MEMORY, "exporting ran out of memory") from None
     except Exception as exc:
         raise JobFailure(INVALID_GEOMETRY, f"exporting failed: {_exc_text(exc)}") from None
-    done = time.perf_counter()
-    return {"ok": True, "parts": list(parts), "build_seconds": round(built - started, 6),
-            "export_seconds": round(done - built, 6)}
+
+
+def _static(part_files: dict[str, str], formats: list[str], tolerance: float, angular: float,
+            declared: list[str], outdir: str, max_triangles: int) -> dict:
+    """Read a static design's part files and write the same outputs a model's build would."""
+    started = time.perf_counter()
+    if not part_files:
+        raise JobFailure(SCRIPT_ERROR, "a static design needs part files; design.toml lists none")
+    shapes: dict[str, cq.Shape] = {}
+    mesh_parts: dict[str, uploads.MeshPart] = {}
+    budget = max_triangles
+    try:
+        for name, path in part_files.items():
+            if path.lower().endswith(uploads.BREP):
+                shapes[name] = uploads.load_step(path)
+            else:
+                mesh_parts[name] = uploads.load_mesh(path, budget)
+                budget -= len(mesh_parts[name].triangles)
+                if mesh_parts[name].degenerate:
+                    print(f"{path}: {mesh_parts[name].degenerate} degenerate (zero-area) triangles dropped")
+    except uploads.UploadError as exc:
+        raise JobFailure(INVALID_GEOMETRY, str(exc)) from None
+    except MemoryError:
+        raise JobFailure(OUT_OF_MEMORY, "reading the part files ran out of memory") from None
+    built = time.perf_counter()
+    names = [n for n in declared if n in part_files] or list(part_files)
+    multi = len(names) > 1
+    if mesh_parts and "step" in formats:
+        raise JobFailure(SCRIPT_ERROR, "a mesh part (STL, 3MF, OBJ) has no STEP: only parts made from STEP files "
+                                       "can be exported as STEP")
+    if not mesh_parts:
+        if multi:
+            combined, parts, step_source = normalise({n: shapes[n] for n in names}, declared)
+        else:
+            combined, parts, step_source = normalise(shapes[names[0]], declared)
+        _export_all(combined, parts, step_source, formats, tolerance, angular, outdir)
+        return {"ok": True, "parts": list(parts), "build_seconds": round(built - started, 6),
+                "export_seconds": round(time.perf_counter() - built, 6)}
+    try:
+        as_mesh: dict[str, uploads.MeshPart] = {}
+        for name in names:
+            if name in mesh_parts:
+                as_mesh[name] = mesh_parts[name]
+            else:
+                as_mesh[name] = _tessellated(shapes[name], tolerance, angular)
+        for name in names:
+            if multi:
+                uploads.write_stl(as_mesh[name], f"{outdir}/{part_stem(name)}.stl")
+        if not multi:
+            uploads.write_stl(as_mesh[names[0]], f"{outdir}/{part_stem(None)}.stl")
+        if "svg" in formats:
+            uploads.write_mesh_svg(list(as_mesh.values()), f"{outdir}/{part_stem(None)}.svg")
+            if multi:
+                for name in names:
+                    uploads.write_mesh_svg([as_mesh[name]], f"{outdir}/{part_stem(name)}.svg")
+    except MemoryError:
+        raise JobFailure(OUT_OF_MEMORY, "exporting ran out of memory") from None
+    except Exception as exc:
+        raise JobFailure(INVALID_GEOMETRY, f"exporting failed: {_exc_text(exc)}") from None
+    return {"ok": True, "parts": names if multi else [], "build_seconds": round(built - started, 6),
+            "export_seconds": round(time.perf_counter() - built, 6)}
+
+
+def _tessellated(shape: cq.Shape, tolerance: float, angular: float) -> uploads.MeshPart:
+    import numpy as np
+
+    vertices, triangles = shape.tessellate(tolerance, angular)
+    points = np.array([v.toTuple() for v in vertices], dtype=np.float64)
+    return uploads.MeshPart(points[np.asarray(triangles)].astype(np.float32))
 
 
 def failure(exc: BaseException) -> dict:

@@ -55,7 +55,8 @@ def _versions() -> dict:
         except Exception:  # noqa: BLE001
             return "unknown"
 
-    return {"cadquery": v("cadquery"), "ocp": v("cadquery-ocp"), "python": sys.version.split()[0]}
+    return {"cadquery": v("cadquery"), "ocp": v("cadquery-ocp"), "python": sys.version.split()[0],
+            "preloaded": sorted(name for name in ("build123d", "trimesh") if name in sys.modules)}
 
 
 class Zygote:
@@ -122,6 +123,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--isolated", action="store_true")
     #: Host paths a job must not see when not isolated (OPENDESIGN_HOME, the database...).
     parser.add_argument("--hide", action="append", default=[])
+    #: Model libraries imported once here besides CadQuery (``build123d``).
+    parser.add_argument("--preload", action="append", default=[], choices=["build123d"])
     args = parser.parse_args(argv)
     control = socket.socket(fileno=args.control_fd)
     confine.set_pdeathsig(signal.SIGKILL)
@@ -131,7 +134,11 @@ def main(argv: list[str] | None = None) -> None:
     from cadquery.occ_impl.exporters import svg  # noqa: F401
 
     from . import job  # noqa: F401
+    import trimesh  # noqa: F401 — reads a static design's mesh parts (see .uploads)
+    import trimesh.exchange.load  # noqa: F401
 
+    for name in args.preload:
+        importlib.import_module(name)
     for name in PRELOAD:
         try:
             importlib.import_module(name)
