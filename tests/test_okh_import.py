@@ -37,7 +37,9 @@ def test_messy_losh_manifest_becomes_a_static_design(db, tmp_path):
         assert v.links == {"repo": "https://example.org/solar-cooker"}
     assert detail["license"] == "CERN-OHL-W-2.0"
     assert detail["authors"] == [{"name": "Sun Kitchen Group", "contact": "hello@example.org"}]
-    assert detail["parts"] == [{"name": "hinge_leaf", "material": "PETG", "process": "fdm", "quantity": 1}]
+    # The STEP is preferred as the part's file: it renders to every format.
+    assert detail["parts"] == [{"name": "hinge_leaf", "material": "PETG", "process": "fdm", "quantity": 1,
+                                "file": "parts/hinge-leaf.step"}]
     assert detail["bom"] == [{"item": "M4 bolt", "quantity": 2.0, "unit": "pcs", "note": "stainless"}]
     assert "okh" in detail["tags"]
     paths = {f["path"] for f in detail["files"]}
@@ -108,7 +110,8 @@ def test_v1_yaml_manifest(db, tmp_path):
     assert detail["category"] == "water"
     assert detail["authors"] == [{"name": "Pump Makers Cooperative", "contact": "pumps@example.org"}]
     assert set(detail["tags"]) == {"okh", "water", "pump", "irrigation"}
-    assert detail["parts"] == [{"name": "valve", "material": "unspecified", "process": "manual", "quantity": 1}]
+    assert detail["parts"] == [{"name": "valve", "material": "unspecified", "process": "manual", "quantity": 1,
+                                "file": "files/valve.3mf"}]
     assert f"{manifest}: readme: no readme beside the manifest; README.md was written from its name and " \
            "function" in result.warnings
 
