@@ -17,15 +17,13 @@ from ..errors import FieldError
 from ..licenses.spdx import LicenseExpressionError, normalise_expression
 from ..manifests.schema import CATEGORIES, SLUG_RE
 from . import values
-from .manifest import KNOWN_OKHV, LOSH_KEYS, PART_KEYS, RawManifest, normalise_keys
+from .manifest import KNOWN_OKHV, LOSH_KEYS, RawManifest, normalise_keys
+from .parts import PartDescription, describe_parts, measures, reference_text
 
-#: More parts than any real project lists; a manifest beyond it is refused, not truncated.
-MAX_PARTS = 500
 TITLE_MAX, SUMMARY_MIN, SUMMARY_MAX = 120, 10, 500
 #: Keys whose values are file references (one or a list), at the top and in parts.
 FILE_KEYS = ("readme", "image", "bom", "manufacturing-instructions", "user-manual", "contribution-guide",
              "source", "export", "auxiliary")
-PART_FILE_KEYS = ("source", "export", "image", "auxiliary")
 #: Keys that become design fields or OKH facts; every other key is kept as its author wrote it.
 MAPPED_KEYS = frozenset({
     "okhv", "name", "repo", "version", "release", "license", "licensor", "organization", "function", "readme",
@@ -43,25 +41,7 @@ _CATEGORY_WORDS = (
     ("shelter", r"house|shelter|building|roof|brick|wall|furniture"),
 )
 _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]*$")
-_PROCESS_WORDS = (
-    ("fdm", r"fdm|fff|3dp|3d[- ]?print|extrusion"), ("sla", r"sla|resin|dlp|stereolith"), ("sls", r"sls|sinter"),
-    ("cnc", r"cnc|mill|lathe|machin|rout"), ("laser", r"laser|\blas\b"),
-)
 
-
-@dataclass
-class PartDescription:
-    """One ``[[part]]`` of the manifest, before its files are read."""
-
-    index: int
-    name: str
-    ident: str
-    material: str
-    process: str
-    quantity: int
-    #: (key, reference as written) for every file the part names, geometry first.
-    references: list[tuple[str, str]]
-    facts: dict[str, Any]
 
 
 @dataclass
@@ -115,12 +95,12 @@ def describe(raw: RawManifest) -> Description:
     _parents(desc, top, ours)
     for key in FILE_KEYS:
         for item in values.as_list(top.get(key)):
-            ref = _reference_text(item)
+            ref = reference_text(item)
             if ref is None:
                 desc.warn(key, f"{item!r} is not a file path or URL")
             else:
                 desc.references.append((key, ref))
-    _parts(desc, top.get("part"))
+    describe_parts(desc, top.get("part"))
     return desc
 
 
@@ -242,22 +222,7 @@ def _facts(desc: Description, top: dict[str, Any]) -> None:
             desc.warn("attestation", f"{item!r} is not an http(s) URL; kept as written")
     if attestations:
         desc.facts["attestation"] = attestations
-    _measures(desc, top, desc.facts, "")
-
-
-def _measures(desc: Description, table: dict[str, Any], facts: dict[str, Any], where: str) -> None:
-    if "mass" in table:
-        grams, why = values.mass(table["mass"])
-        if why:
-            desc.warn(f"{where}mass", why)
-        if grams is not None:
-            facts["mass"] = grams
-    if "outer-dimensions" in table:
-        dims, why = values.dimensions(table["outer-dimensions"])
-        if why:
-            desc.warn(f"{where}outer-dimensions", why)
-        if dims is not None:
-            facts["outer-dimensions"] = dims
+    measures(desc, top, desc.facts, "")
 
 
 def _links(desc: Description, top: dict[str, Any]) -> None:
@@ -291,67 +256,3 @@ def _parents(desc: Description, top: dict[str, Any], ours: dict[str, Any]) -> No
                 desc.warn(key, f"{item!r} names no design")
             else:
                 desc.parents.append((key, ref))
-
-
-def _reference_text(item: Any) -> str | None:
-    if isinstance(item, dict):  # OKH v1 file tables: {path, title} or {url}
-        item = item.get("path") or item.get("url")
-    return values.text(item) if isinstance(item, str) else None
-
-
-def _parts(desc: Description, value: Any) -> None:
-    tables = values.as_list(value)
-    if len(tables) > MAX_PARTS:
-        desc.refuse("part", f"lists {len(tables)} parts; the limit is {MAX_PARTS}")
-        return
-    idents: set[str] = set()
-    for index, table in enumerate(tables):
-        where = f"part[{index}]"
-        if isinstance(table, str):
-            table = {"name": table}
-        if not isinstance(table, dict):
-            desc.warn(where, f"{type(table).__name__} is not a part table; skipped")
-            continue
-        known, unknown, _ = normalise_keys(table, "losh", PART_KEYS, desc.display, where, desc.warnings)
-        name = values.text(known.get("name"))
-        if name is None:
-            desc.warn(f"{where}.name", "missing; the part is named by its place")
-            name = f"part {index + 1}"
-        ident = base = values.identifier(name)
-        counter = 2
-        while ident in idents:
-            ident, counter = f"{base}_{counter}", counter + 1
-        idents.add(ident)
-        facts: dict[str, Any] = {"name": name}
-        if unknown:
-            facts["unmapped"] = unknown
-        _measures(desc, known, facts, f"{where}.")
-        for key in ("tsdc", "manufacturing-process", "printing-process"):
-            if key in known:
-                facts[key] = known[key]
-        material = values.text(known.get("material"))
-        if material is None:
-            desc.warn(f"{where}.material", "missing; recorded as 'unspecified'")
-        texts = [t for t in (values.text(known.get(k)) for k in ("manufacturing-process", "printing-process", "tsdc"))
-                 if t]
-        process_text = " ".join(texts)
-        # The most specific source first: "SLA" as printing process beats the 3DP of its tsdc.
-        process = next((p for t in texts for p, pattern in _PROCESS_WORDS if re.search(pattern, t.lower())), None)
-        if process is None:
-            desc.warn(f"{where}.manufacturing-process", f"{process_text!r} names no process the catalogue knows "
-                                                        "(fdm, sla, sls, cnc, laser); recorded as 'manual'"
-                      if process_text else "missing; recorded as 'manual'")
-        quantity = known.get("quantity", 1)
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 100_000:
-            desc.warn(f"{where}.quantity", f"{quantity!r} is not a count from 1 to 100000; recorded as 1")
-            quantity = 1
-        references = []
-        for key in PART_FILE_KEYS:
-            for item in values.as_list(known.get(key)):
-                ref = _reference_text(item)
-                if ref is None:
-                    desc.warn(f"{where}.{key}", f"{item!r} is not a file path or URL")
-                else:
-                    references.append((f"{where}.{key}", ref))
-        desc.parts.append(PartDescription(index, name, ident, material or "unspecified", process or "manual",
-                                          quantity, references, facts))
