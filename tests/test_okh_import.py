@@ -336,3 +336,18 @@ def test_v1_license_table_is_kept_as_a_fact(db, tmp_path):
     assert view["facts"]["licenses"] == {"hardware": "CERN-OHL-P-2.0", "documentation": "CC-BY-4.0"}
     assert view["unmapped"]["health-safety-notice"] == "Keep fingers clear of the treadle."
     assert view["unmapped"]["manufacturing-files"] == [{"path": "files/valve.3mf", "title": "Valve body"}]
+
+
+def test_imported_manifest_is_searchable(db, settings, tmp_path):
+    from opendesign import search
+    from opendesign.search import SearchQuery
+
+    index = search.install(settings)
+    try:
+        write_losh_messy(tmp_path)
+        import_manifests(db, [tmp_path])
+        hits = index.search(SearchQuery("reflector hinge")).hits
+        assert [(h.slug, h.version) for h in hits] == [("solar-cooker-reflector-hinge", "1.2.0")]
+    finally:
+        search.uninstall(settings)
+        index.close()
