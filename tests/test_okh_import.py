@@ -351,3 +351,13 @@ def test_imported_manifest_is_searchable(db, settings, tmp_path):
     finally:
         search.uninstall(settings)
         index.close()
+
+
+def test_another_project_with_the_same_name_is_not_a_new_version(db, tmp_path):
+    first = write_manifest(tmp_path / "a", minimal())
+    assert only(import_manifests(db, [first])).status == "created"
+    other = write_manifest(tmp_path / "b", minimal(repo='"https://example.org/another-sieve"', version='"2.0.0"'))
+    assert only(import_manifests(db, [other])).errors == [
+        f"{other}: name: makes the slug 'compost-sieve-frame', which belongs to another OKH project "
+        "(https://example.org/sieve); this manifest's repo is https://example.org/another-sieve; rename the project"]
+    assert rows(db) == 1

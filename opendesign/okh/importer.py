@@ -155,6 +155,13 @@ def stage_and_import(session: Session, prepared: _Prepared, parents: list[str]) 
     if design is not None and not any(v.origin == origins.OKH for v in design.versions):
         raise ManifestError([FieldError(desc.display, "name", f"the slug {desc.slug!r} belongs to a design that "
                                                               "was not taken in from OKH; rename the project")])
+    if design is not None and "repo" in desc.links:
+        # Two projects whose names make one slug must not become versions of one design.
+        repos = {v.links.get("repo") for v in design.versions if v.origin == origins.OKH and v.links.get("repo")}
+        if repos and desc.links["repo"] not in repos:
+            raise ManifestError([FieldError(desc.display, "name", (
+                f"makes the slug {desc.slug!r}, which belongs to another OKH project ({', '.join(sorted(repos))}); "
+                f"this manifest's repo is {desc.links['repo']}; rename the project"))])
     if design is not None:
         # Unchanged content needs no staging: the same bytes make the same folder (the loader's hash).
         same = next((v for v in design.versions if v.version == desc.version), None)
