@@ -45,8 +45,8 @@ def main() -> None:
     bulkhead = DESIGNS / "bucket-filter-bulkhead" / "parts"
     bulkhead.mkdir(parents=True, exist_ok=True)
     body, ring = bucket_bulkhead()
-    body.exportStl(str(bulkhead / "bulkhead.stl"), 0.05, 0.2, True)
-    ring.exportStl(str(bulkhead / "lock-ring.stl"), 0.05, 0.2, True)
+    body.exportStl(str(bulkhead / "bulkhead.stl"), 0.05, 0.2, False)
+    ring.exportStl(str(bulkhead / "lock-ring.stl"), 0.05, 0.2, False)
 
 
 if __name__ == "__main__":

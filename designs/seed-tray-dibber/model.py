@@ -3,8 +3,8 @@
 # A CQGI script, as CQ-editor and cq-cli run it: the constants below are its
 # parameters, `cq` needs no import there, and show_object() names the part.
 
-rows = 4
-columns = 6
+rows = 3
+columns = 4
 pitch = 40.0          # cell spacing of the tray, mm
 peg_diameter = 12.0   # hole width at the surface
 peg_depth = 15.0      # sowing depth: about 2-3 x the seed's size

@@ -16,6 +16,7 @@ import click
 from renderers.formats import DEFAULT_QUALITY, FORMATS, QUALITIES
 
 from ..catalogue import queries
+from ..manifests import kinds
 from .base import AppContext, emit_json, json_option, main, pass_app
 
 
@@ -138,7 +139,10 @@ def _render_all(app: AppContext, formats: list[str], quality: str, output: str |
     from renderers.service import render
 
     with app.db.session() as session:
-        refs = [d.latest_version.ref for d in queries.list_designs(session) if d.latest_version is not None]
+        latest = [d.latest_version for d in queries.list_designs(session) if d.latest_version is not None]
+        refs = [v.ref for v in latest]
+        # --all asks for what each design has: a design of mesh files has no STEP to give.
+        no_step = {v.ref for v in latest if kinds.no_step_reason(v.manifest or {})}
     pool = get_pool(app.settings)
     results: dict[str, dict] = {}
     started = time.perf_counter()
@@ -146,7 +150,8 @@ def _render_all(app: AppContext, formats: list[str], quality: str, output: str |
     def one(ref: str) -> dict:
         t0 = time.perf_counter()
         try:
-            infos = render(app.db, app.settings, ref, {}, formats, quality, pool=pool)
+            wanted = [f for f in formats if not (f == "step" and ref in no_step)] or ["stl"]
+            infos = render(app.db, app.settings, ref, {}, wanted, quality, pool=pool)
             if output:
                 infos = _write_out(app, infos, str(Path(output) / ref.replace("@", "-")), as_dir=True)
             return {"ref": ref, "ok": True, "seconds": time.perf_counter() - t0, "artifacts": infos}

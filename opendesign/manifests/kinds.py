@@ -186,12 +186,20 @@ def check_cqgi_parameters(specs: list[ParameterSpec], tree: ast.Module, manifest
 
 def check_static_parts(manifest: DesignManifest, files: dict[str, bytes], manifest_file: str) -> list[FieldError]:
     """Every part file must be a file of the folder (symlinks were already refused by the walk)."""
+    from .partfiles import precheck
+
     errors: list[FieldError] = []
     for i, part in enumerate(manifest.parts):
-        if part.file is not None and part.file not in files:
+        if part.file is None:
+            continue
+        if part.file not in files:
             errors.append(FieldError(manifest_file, f"parts[{i}].file",
                                      f"{part.file!r} is not a file of the design folder (missing, a folder, "
                                      "a symbolic link or ignored)"))
+            continue
+        problem = precheck(part.file, files[part.file])
+        if problem:
+            errors.append(FieldError(manifest_file, f"parts[{i}].file", f"{part.file}: {problem}"))
     return errors
 
 

@@ -77,6 +77,9 @@ def run_script(source: str, params: dict, filename: str) -> tuple[Any, str]:
            .add_entry("describe_parameter", output.describe_parameter)
            .build())
     exec(compile(model.ast_tree, filename, "exec"), env)
+    if len(output.shown) == 1:
+        # One shown object is the whole (one-part) model, whatever it was called.
+        return output.shown[0][1], "show_object"
     if output.shown:
         parts: dict[str, Any] = {}
         for i, (name, obj) in enumerate(output.shown, start=1):
