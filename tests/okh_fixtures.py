@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 #: An OKH-LOSH manifest as the 2.x tooling wrote them: okhv "2.4", a misspelt key, an OpenSCAD
@@ -83,6 +85,18 @@ health-safety-notice: Keep fingers clear of the treadle.
 
 README = "# {title}\n\nWhat it is and how to make it.\n"
 STL = b"solid part\nendsolid part\n"
+
+
+def _three_mf() -> bytes:
+    """A zip shaped like a 3MF package (the importer only pre-checks it; the sandbox parses it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        zf.writestr("3D/3dmodel.model", '<?xml version="1.0"?><model unit="millimeter"/>')
+    return out.getvalue()
+
+
+THREE_MF = _three_mf()
 STEP = b"ISO-10303-21;\nHEADER;\nENDSEC;\nDATA;\nENDSEC;\nEND-ISO-10303-21;\n"
 
 
@@ -112,7 +126,7 @@ def write_v1(root: Path) -> Path:
     folder = root / "treadle-pump"
     (folder / "files").mkdir(parents=True)
     (folder / "okh.yml").write_text(V1_YAML)
-    (folder / "files" / "valve.3mf").write_bytes(b"PK\x03\x04")
+    (folder / "files" / "valve.3mf").write_bytes(THREE_MF)
     return folder / "okh.yml"
 
 
