@@ -361,3 +361,17 @@ def test_another_project_with_the_same_name_is_not_a_new_version(db, tmp_path):
         f"{other}: name: makes the slug 'compost-sieve-frame', which belongs to another OKH project "
         "(https://example.org/sieve); this manifest's repo is https://example.org/another-sieve; rename the project"]
     assert rows(db) == 1
+
+
+def test_a_part_file_that_lies_about_itself_refuses_the_manifest(db, tmp_path):
+    import struct
+
+    lying = b"\0" * 80 + struct.pack("<I", 1000) + b"\0" * 50
+    text = minimal().replace('export = "part.stl"', 'export = "missing.stl"') + \
+        '\n[[part]]\nname = "lid"\nexport = "lid.stl"\nmaterial = "PLA"\nmanufacturing-process = "FDM"\n'
+    manifest = write_manifest(tmp_path / "p", text, files={"lid.stl": lying})
+    result = only(import_manifests(db, [manifest]))
+    # The first OKH part has no file, so "lid" is the design's parts[0]; the error uses the manifest's numbering.
+    assert result.errors == [f"{manifest}: part[1].file: lid.stl: the binary STL header says 1000 triangles "
+                             "(50084 bytes) but the file is 134 bytes (room for 1): truncated or not an STL"]
+    assert rows(db, Design) == 0

@@ -190,8 +190,11 @@ def stage_and_import(session: Session, prepared: _Prepared, parents: list[str]) 
 
 def _renamed(error: FieldError, prepared: _Prepared) -> FieldError:
     """An error about the generated design.toml, told about the manifest it came from."""
-    if error.file.endswith(f"/{MANIFEST}") or error.file == prepared.desc.display + f"/{MANIFEST}":
+    if error.file.endswith(f"/{MANIFEST}"):
         field_name = error.field.replace("derived_from", "fork-of")
+        head, dot, rest = field_name.partition(".")
+        if head in prepared.made.part_keys:  # parts[i].file -> part[j].file: the manifest's own numbering
+            field_name = prepared.made.part_keys[head] + dot + rest
         return FieldError(prepared.desc.display, field_name, error.reason)
     return error
 

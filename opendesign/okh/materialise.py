@@ -41,6 +41,8 @@ class Materialised:
     files: dict[str, bytes]
     missing: list[FieldError] = field(default_factory=list)
     remote: list[str] = field(default_factory=list)
+    #: ``parts[i]`` of the generated design.toml -> the manifest's key it came from (``part[j]``).
+    part_keys: dict[str, str] = field(default_factory=dict)
 
 
 def materialise(raw: RawManifest, desc: Description) -> Materialised:
@@ -100,6 +102,7 @@ def materialise(raw: RawManifest, desc: Description) -> Materialised:
                                              "manifest; listed in the OKH facts, not as a part")
             continue
         best = min(geometry, key=lambda f: _SUFFIX_RANK[PurePosixPath(f.path).suffix.lower()])
+        out.part_keys[f"parts[{len(parts)}]"] = f"part[{part.index}]"
         parts.append({"name": part.ident, "material": part.material, "process": part.process,
                       "quantity": part.quantity, "file": best.path})
     if not parts:
