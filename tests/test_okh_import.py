@@ -375,3 +375,9 @@ def test_a_part_file_that_lies_about_itself_refuses_the_manifest(db, tmp_path):
     assert result.errors == [f"{manifest}: part[1].file: lid.stl: the binary STL header says 1000 triangles "
                              "(50084 bytes) but the file is 134 bytes (room for 1): truncated or not an STL"]
     assert rows(db, Design) == 0
+
+
+def test_a_path_that_does_not_exist_fails_the_run(runner, tmp_path):
+    result = runner.invoke(main, ["okh", "import", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert f"note: {tmp_path / 'nowhere'}: no such file or folder" in result.output

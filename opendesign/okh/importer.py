@@ -30,7 +30,7 @@ from ..errors import FieldError, ManifestError, OpenDesignError, VersionConflict
 from ..manifests import content_hash, load_design_folder
 from ..manifests.loader import MANIFEST
 from ..models import Design, DesignVersion
-from .manifest import RawManifest, discover_manifests, read_manifest
+from .manifest import NO_SUCH_PATH, RawManifest, discover_manifests, read_manifest
 from .mapping import Description, describe
 from .materialise import Materialised, materialise
 
@@ -57,13 +57,15 @@ class OkhReport:
     results: list[OkhResult] = field(default_factory=list)
     #: Problems of the run itself (a path that does not exist, a skipped duplicate manifest).
     notes: list[str] = field(default_factory=list)
+    #: Paths given that name no file or folder: the run did not do what was asked.
+    unreadable: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
 
     @property
     def ok(self) -> bool:
-        return self.count(INVALID) == 0 and not any("no such file" in n for n in self.notes)
+        return self.count(INVALID) == 0 and not self.unreadable
 
     def as_dict(self) -> dict:
         return {**{s: self.count(s) for s in STATUSES}, "notes": self.notes,
@@ -235,6 +237,7 @@ def import_manifests(db: Database, paths: Iterable[str | Path],
     report = OkhReport()
     manifests, notes = discover_manifests(list(paths))
     report.notes = [str(n) for n in notes]
+    report.unreadable = [n.file for n in notes if n.reason == NO_SUCH_PATH]
     base_url = db.settings.base_url
     ready: list[_Prepared] = []
     seen: dict[str, str] = {}

@@ -23,6 +23,7 @@ from ..manifests.textfiles import TextError, decode_utf8, parse_toml, shape_prob
 LOSH_NAMES = ("okh.toml",)
 V1_NAMES = ("okh.yml", "okh.yaml")
 MANIFEST_NAMES = LOSH_NAMES + V1_NAMES
+NO_SUCH_PATH = "no such file or folder"
 #: No real manifest comes near this; a bigger one is refused before parsing.
 MAX_MANIFEST_BYTES = 1024 * 1024
 #: Folders a harvested tree holds that never contain a project's manifest.
@@ -200,7 +201,7 @@ def discover_manifests(paths: list[str | Path]) -> tuple[list[Path], list[FieldE
             found.append(path)
             continue
         if not path.is_dir():
-            problems.append(FieldError(str(raw), "", "no such file or folder"))
+            problems.append(FieldError(str(raw), "", NO_SUCH_PATH))
             continue
         for folder, dirs, files in _walk(path):
             names = {name.lower(): name for name in files}
