@@ -36,10 +36,11 @@ from flask import current_app
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from opendesign.catalogue import origins
 from opendesign.catalogue.refs import version_key
 from opendesign.errors import NotFound
 from opendesign.manifests import kinds
-from opendesign.models import (Author, BomItem, Contribution, Design, DesignVersion, Lineage, Parameter, Part,
+from opendesign.models import (Author, BomItem, Contribution, Design, DesignFile, DesignVersion, Lineage, Parameter, Part,
                                Production, Tag, User)
 from opendesign.models.catalogue import version_tag
 
@@ -60,8 +61,11 @@ VERSION_LOADS = (selectinload(DesignVersion.authors), selectinload(DesignVersion
 # which cost more than SQLite itself on these small look-ups.
 _VERSION_ROW = select(DesignVersion.id, DesignVersion.design_id, DesignVersion.version, DesignVersion.title,
                       DesignVersion.summary, DesignVersion.license, DesignVersion.category, DesignVersion.readme,
-                      DesignVersion.content_hash, DesignVersion.created_at,
-                      DesignVersion.manifest).where(DesignVersion.id == bindparam("vid"))
+                      DesignVersion.content_hash, DesignVersion.created_at, DesignVersion.manifest,
+                      DesignVersion.origin).where(DesignVersion.id == bindparam("vid"))
+#: The OKH manifest a version taken in from one keeps among its files.
+_OKH_FILES = (select(DesignFile.path, DesignFile.data)
+              .where(DesignFile.version_id == bindparam("vid"), DesignFile.path.in_(("okh.toml", "okh.yml", "okh.yaml"))))
 
 
 def _children(model, *names: str):
@@ -160,6 +164,11 @@ def version_view(session: Session, slug: str, version_id: int, content_hash: str
     view.readme_html = render_markdown(row.readme or "")
     view.licenses = licensing.badges(row.license)
     view.fork = _fork_allowance(view)
+    view.okh = None
+    if row.origin == origins.OKH:
+        from opendesign.okh.extras import okh_view
+
+        view.okh = okh_view({r.path: r.data for r in session.execute(_OKH_FILES, {"vid": version_id})})
     _versions.put(key, view)
     return view
 

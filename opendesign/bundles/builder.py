@@ -91,6 +91,7 @@ class _Snapshot:
     canonical: dict[str, Any]
     defaults: dict[str, Any]
     base_url: str
+    origin: str = ""
 
 
 def _snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None) -> _Snapshot:
@@ -108,7 +109,7 @@ def _snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None) -> _
             detail=detail, files={f.path: f.data for f in version.files}, chain_text=attribution_text(chain),
             parent_urls=[design_url(base, p.design.slug, p.version) for p in parents],
             url=design_url(base, version.design.slug, version.version), repo=f"{base}/designs/{version.design.slug}",
-            canonical=canonical, defaults=defaults, base_url=base)
+            canonical=canonical, defaults=defaults, base_url=base, origin=version.origin)
 
 
 def check_folder(snap: _Snapshot, folder: Path) -> None:
@@ -223,15 +224,34 @@ def compose(snap: _Snapshot, rendered: list[Rendered], quality: str) -> tuple[st
     files["LICENSE"] = texts.license_file(d["license"], ref).encode()
     files["ATTRIBUTION"] = snap.chain_text.encode()
     files["PARAMETERS.toml"] = _parameters_toml(snap, ref, quality, custom_hash)
-    source = [*kinds.model_files(d), "design.toml"]
-    manifest = okh.okh_manifest(d, repo=snap.repo, parent_urls=snap.parent_urls, source=source,
-                                export=sorted(exports), parts=parts, image=f"export/{safe_name(slug)}.svg",
-                                parameters=snap.canonical, custom=custom)
-    manifest["opendesign"]["quality"] = quality
-    if custom_hash:
-        manifest["opendesign"]["parameters-hash"] = custom_hash
+    manifest = bundle_manifest(snap, exports, parts, quality, custom_hash)
     files["okh.toml"] = okh.dumps(manifest).encode()
     return name, files
+
+
+def bundle_manifest(snap: _Snapshot, exports: list[str], parts: list[okh.PartInfo], quality: str,
+                    custom_hash: str | None) -> dict[str, Any]:
+    """The okh.toml of a bundle as data; ``opendesign okh export`` prints the same without measures."""
+    from ..okh.extras import merge_extras
+
+    d = snap.detail
+    source = [*kinds.model_files(d), "design.toml"]
+    manifest = okh.okh_manifest(d, repo=snap.repo, parent_urls=snap.parent_urls, source=source,
+                                export=sorted(exports), parts=parts, image=f"export/{safe_name(d['slug'])}.svg",
+                                parameters=snap.canonical, custom=custom_hash is not None)
+    manifest["opendesign"]["quality"] = quality
+    manifest["opendesign"]["tags"] = list(d["tags"])
+    manifest["opendesign"]["links"] = dict(d["links"] or {})
+    if custom_hash:
+        manifest["opendesign"]["parameters-hash"] = custom_hash
+    if snap.origin == "okh":
+        manifest = merge_extras(manifest, snap.files)
+    return manifest
+
+
+def snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None = None) -> _Snapshot:
+    """What a bundle of *ref* needs from the catalogue, read in one session."""
+    return _snapshot(db, settings, ref, parameters)
 
 
 def build_bundle(db, settings, ref: str, *, parameters: Mapping[str, Any] | None = None,

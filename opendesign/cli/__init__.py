@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .base import main
 from . import catalogue  # noqa: F401  (registers commands)
+from . import okh  # noqa: F401
 from . import serve  # noqa: F401
 from . import commons  # noqa: F401
 from . import render  # noqa: F401
