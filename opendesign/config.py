@@ -56,6 +56,12 @@ class Settings(BaseModel):
     #: Redis URL (``redis://127.0.0.1:6379/0``): shared rate limits; Celery render workers use it too.
     #: Empty: rate limits are kept in each process's memory.
     broker_url: str = ""
+    #: Seconds an unacknowledged render task stays invisible before Redis hands it to another
+    #: worker (its worker died mid-render). 0: worked out from ``render_timeout`` so it is always
+    #: above the longest render (see renderers.celery_app.visibility_timeout).
+    broker_visibility_timeout: float = Field(default=0, ge=0)
+    #: Times a render job may be started (its worker lost, its sandbox crashed) before it fails.
+    render_job_attempts: int = Field(default=3, ge=1, le=20)
     #: ``/healthz`` reports the disk as low (degraded) below this much free space under ``home``.
     health_min_free_mb: int = Field(default=1024, ge=0)
 
