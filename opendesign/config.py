@@ -49,6 +49,12 @@ class Settings(BaseModel):
     #: imported from another folder) render although the sandbox is not isolated. Dangerous:
     #: their model code can then read what the server's files and sockets expose.
     render_allow_unsandboxed_untrusted: bool = False
+    #: Seconds a render that failed for a reason of the design's own (script error, timeout, too
+    #: large...) is answered from memory instead of running again for the same version and parameters.
+    render_failure_ttl: float = Field(default=600.0, ge=0)
+    #: Render jobs the web process runs at once with no broker (LocalDispatcher threads);
+    #: 0 means render_pool_size.
+    render_local_workers: int = Field(default=0, ge=0, le=64)
     cache_max_bytes: int = Field(default=2 * 1024**3, ge=1024**2)
 
     search_time_limit: float = Field(default=0.5, gt=0)
