@@ -55,14 +55,19 @@ def visibility_timeout(settings: Settings) -> float:
     :raises ConfigError: when ``broker_visibility_timeout`` is set but not above the longest
         render; Redis would then hand a running render to a second worker.
     """
-    minimum = longest_render(settings)
+    from .jobs import STALE_SECONDS
+
+    # Above the stale-heartbeat age too: a message redelivered while its lost worker's claim
+    # still looks fresh would be taken for a duplicate of a live render.
+    minimum = max(longest_render(settings), STALE_SECONDS)
     chosen = settings.broker_visibility_timeout
     if not chosen:
-        return 2 * float(settings.render_timeout) + HOST_GRACE + VISIBILITY_MARGIN
+        return 2 * minimum + VISIBILITY_MARGIN
     if chosen <= minimum:
-        raise ConfigError(f"broker_visibility_timeout = {chosen:g} s must be above the longest render "
-                          f"(render_timeout {settings.render_timeout:g} s + {HOST_GRACE:g} s grace = {minimum:g} s): "
-                          "otherwise Redis gives a running render to a second worker")
+        raise ConfigError(f"broker_visibility_timeout = {chosen:g} s must be above {minimum:g} s (the longest "
+                          f"render: render_timeout {settings.render_timeout:g} s + {HOST_GRACE:g} s grace, and the "
+                          f"{STALE_SECONDS:g} s after which a lost worker's claim is stale): otherwise Redis gives "
+                          "a running render to a second worker")
     return float(chosen)
 
 
@@ -137,14 +142,30 @@ def worker_context() -> WorkerContext:
         return _context
 
 
-def _render_job_task(task, job_id: str) -> dict:
-    from .jobs import run_job
+def _render_job_task(task, job_id: str) -> dict | None:
+    from celery.exceptions import MaxRetriesExceededError
+
+    from .job_delivery import Retry, deliver
 
     context = worker_context()
-    delivery = task.request.delivery_info or {}
-    if delivery.get("redelivered"):
+    if (task.request.delivery_info or {}).get("redelivered"):
         log.warning("render job %s was redelivered (its first worker was lost)", job_id)
-    return run_job(context.settings, context.db, job_id, pool=context.pool)
+    try:
+        return deliver(context.settings, context.db, job_id, pool=context.pool)
+    except Retry as again:
+        log.info("render job %s: %s; delivering it again in %.0f s", job_id, again.why, again.countdown)
+        try:
+            raise task.retry(countdown=again.countdown, max_retries=max_deliveries(context.settings))
+        except MaxRetriesExceededError:
+            log.error("render job %s: gave up after %d deliveries (%s)", job_id, task.request.retries, again.why)
+            return None
+
+
+def max_deliveries(settings: Settings) -> int:
+    """Retries of one message: every attempt, plus the waits for a render another worker holds."""
+    from .jobs import STALE_SECONDS
+
+    return settings.render_job_attempts + int(longest_render(settings) // STALE_SECONDS) + 2
 
 
 def sandbox_report(context: WorkerContext) -> dict:
