@@ -1,0 +1,200 @@
+"""Render jobs through a real Redis broker and real ``opendesign worker`` subprocesses.
+
+No eager mode and no mocks: every test starts its own ``redis-server`` and
+worker processes (each with its own warm pool and bubblewrap zygote) on the
+test's catalogue. What is checked is state in the catalogue database (jobs,
+artifacts), never how long something took.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from opendesign.catalogue.importer import import_designs
+from opendesign.config import ConfigError, load_settings
+from opendesign.models import Artifact, RenderJobRow
+from renderers import celery_app, jobs
+from renderers.celery_dispatch import BrokerUnavailable, CeleryDispatcher
+from renderers.errors import SANDBOX_FAILURE
+from tests.celery_support import RedisServer, Worker, free_port, wait_for, wait_for_workers
+
+NAPPING_MODEL = '''import time
+
+import cadquery as cq
+
+
+def build(params):
+    time.sleep(params["nap"])
+    return cq.Workplane("XY").box(params["width"], 10, 5)
+'''
+
+#: Kills its own sandbox worker every time: the job can never succeed.
+POISONED_MODEL = '''import os
+import signal
+
+
+def build(params):
+    os.kill(os.getppid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+PARAMETERS = [
+    {"name": "width", "type": "float", "default": 20.0, "min": 5.0, "max": 100.0, "label": "Width"},
+    {"name": "nap", "type": "float", "default": 0.0, "min": 0.0, "max": 30.0, "label": "Nap"},
+]
+PARTS = [{"name": "body", "material": "PETG", "process": "fdm", "quantity": 1}]
+
+
+@pytest.fixture
+def broker(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cluster(env, broker, db, make_design, monkeypatch, tmp_path):
+    """The test's catalogue with a napping design, a broker and a way to start workers."""
+    values = {**env, "OPENDESIGN_BROKER_URL": broker.url, "OPENDESIGN_RENDER_TIMEOUT": "20",
+              "OPENDESIGN_BROKER_VISIBILITY_TIMEOUT": "50", "OPENDESIGN_RENDER_POOL_SIZE": "1"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    make_design("napper", model=NAPPING_MODEL, parameters=PARAMETERS, parts=PARTS)
+    make_design("poisoned", model=POISONED_MODEL, parameters=PARAMETERS, parts=PARTS)
+    assert import_designs(db, [make_design.root]).ok
+    settings = load_settings()
+    started: list[Worker] = []
+
+    class Cluster:
+        def __init__(self):
+            self.settings, self.db, self.env, self.broker = settings, db, values, broker
+            self.dispatcher = CeleryDispatcher(settings, db)
+
+        def worker(self, name: str, **kwargs) -> Worker:
+            w = Worker(values, name, tmp_path, **kwargs)
+            started.append(w)
+            return w
+
+        def job(self, slug: str = "napper", queue: str = "preview", **params) -> str:
+            return jobs.create_job(db, slug, params, ["stl"], "draft", None, queue)
+
+        def state(self, job_id: str) -> dict:
+            return jobs.get_job(db, job_id)
+
+        def finished(self, job_id: str, timeout: float = 240) -> dict:
+            return wait_for(lambda: (j := self.state(job_id))["state"] in ("done", "failed") and j, timeout,
+                            f"job {job_id} to finish")
+
+    yield Cluster()
+    for w in started:
+        w.stop()
+
+
+def test_visibility_timeout_must_exceed_the_longest_render():
+    settings = load_settings(environ={}, render_timeout=60, broker_url="redis://127.0.0.1:1/0")
+    assert celery_app.visibility_timeout(settings) > celery_app.longest_render(settings)
+    too_short = settings.model_copy(update={"broker_visibility_timeout": 30.0})
+    with pytest.raises(ConfigError, match="broker_visibility_timeout = 30 s must be above"):
+        celery_app.make_celery(too_short)
+
+
+def test_worker_refuses_without_an_isolating_sandbox(cluster, tmp_path):
+    refused = Worker({**cluster.env, "OPENDESIGN_RENDER_USE_BWRAP": "false"}, "refused", tmp_path)
+    assert refused.proc.wait(timeout=120) == 2
+    out = refused.output()
+    assert "refusing to start a render worker: the render sandbox is not isolated" in out
+    assert "render_use_bwrap = false" in out and "--allow-unsandboxed" in out
+    refused.stop()
+
+
+def test_unreachable_broker_is_a_clear_error(settings):
+    dead = settings.model_copy(update={"broker_url": f"redis://127.0.0.1:{free_port()}/0"})
+    dispatcher = CeleryDispatcher(dead)
+    with pytest.raises(BrokerUnavailable, match="renders are unavailable: the broker redis://127.0.0.1:"):
+        dispatcher.submit("nojob", "preview")
+    report = dispatcher.describe()
+    assert report["reachable"] is False and report["workers"] == {} and report["error"]
+
+
+def test_worker_renders_a_job_and_reports_its_sandbox(cluster):
+    w = cluster.worker("one")
+    replies = wait_for_workers(cluster.dispatcher, ["one@test"])
+    assert replies["one@test"]["isolated"] is True and replies["one@test"]["slots"] == 1
+    job_id = cluster.job(width=21.0)
+    cluster.dispatcher.submit(job_id, "preview")
+    done = cluster.finished(job_id)
+    assert done["state"] == "done", done
+    assert [f["format"] for f in done["files"]] == ["stl"]
+    described = cluster.dispatcher.describe()
+    assert described["reachable"] and "one@test" in described["workers"]
+    # A second message for the same job (a redelivery) finds it done and changes nothing.
+    cluster.dispatcher.submit(job_id, "preview")
+    again = cluster.job(width=21.0)
+    assert again == job_id
+    wait_for(lambda: w.output().count("succeeded") >= 2, 120,
+             "the worker to take the second message")
+    assert cluster.state(job_id)["attempts"] == 1
+
+
+@pytest.mark.slow
+def test_previews_are_served_before_a_batch_flood(cluster):
+    batch = [cluster.job(queue="batch", width=30.0 + i, nap=0.5) for i in range(4)]
+    for job_id in batch:
+        cluster.dispatcher.submit(job_id, "batch")
+    preview = cluster.job(width=60.0)
+    cluster.dispatcher.submit(preview, "preview")
+    cluster.worker("order")  # starts after everything is queued: the order it serves is the queues' order
+    for job_id in [*batch, preview]:
+        assert cluster.finished(job_id)["state"] == "done"
+    with cluster.db.session() as s:
+        order = [r.id for r in s.scalars(select(RenderJobRow).order_by(RenderJobRow.updated_at))]
+    assert order.index(preview) == 0, order
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_render_hands_the_job_to_another(cluster):
+    first = cluster.worker("doomed")
+    wait_for_workers(cluster.dispatcher, ["doomed@test"])
+    job_id = cluster.job(width=42.0, nap=6.0)
+    cluster.dispatcher.submit(job_id, "preview")
+    wait_for(lambda: cluster.state(job_id)["state"] == "running", 120, "the job to start")
+    first.kill9()
+    cluster.worker("rescuer")
+    done = cluster.finished(job_id, timeout=400)
+    assert done["state"] == "done", done
+    assert done["attempts"] == 2  # one lost, one finished
+    with cluster.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(RenderJobRow)) == 1
+        keys = [f["key"] for f in done["files"]]
+        assert s.scalar(select(func.count()).select_from(Artifact).where(Artifact.cache_key.in_(keys))) == len(keys)
+
+
+@pytest.mark.slow
+def test_the_same_key_on_two_workers_renders_once(cluster):
+    a, b = cluster.worker("left"), cluster.worker("right")
+    wait_for_workers(cluster.dispatcher, ["left@test", "right@test"])
+    job_id = cluster.job(width=33.0, nap=4.0)
+    cluster.dispatcher.submit(job_id, "preview")
+    cluster.dispatcher.submit(job_id, "preview")  # the same key asked for twice, taken by both workers
+    done = cluster.finished(job_id)
+    assert done["state"] == "done" and done["attempts"] == 1
+    wait_for(lambda: "another worker holds the job" in a.output() + b.output(), 60,
+             "the second worker to find the job claimed")
+
+
+@pytest.mark.slow
+def test_a_poisoned_job_fails_after_its_retries_and_the_worker_survives(cluster):
+    cluster.worker("sturdy")
+    wait_for_workers(cluster.dispatcher, ["sturdy@test"])
+    job_id = cluster.job("poisoned")
+    cluster.dispatcher.submit(job_id, "preview")
+    failed = cluster.finished(job_id, timeout=400)
+    assert failed["state"] == "failed" and failed["category"] == SANDBOX_FAILURE
+    assert failed["attempts"] == cluster.settings.render_job_attempts
+    assert "not tried again" in failed["error"]
+    # The worker is alive and still renders.
+    assert "sturdy@test" in wait_for_workers(cluster.dispatcher, ["sturdy@test"])
+    healthy = cluster.job(width=55.0)
+    cluster.dispatcher.submit(healthy, "preview")
+    assert cluster.finished(healthy)["state"] == "done"
