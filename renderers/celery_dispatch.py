@@ -102,3 +102,21 @@ class CeleryDispatcher:
             report["workers"] = {}
             report["error"] = f"worker ping failed: {exc}"
         return report
+
+
+def doctor_rows(report: dict) -> list[tuple[str, str]]:
+    """``doctor``'s lines for a :meth:`CeleryDispatcher.describe` report (red ones start in capitals)."""
+    if not report["reachable"]:
+        return [("broker", f"UNREACHABLE — {report['broker']}: {report.get('error', '')}; pages are served, "
+                           "renders answer 503 until it is back")]
+    rows = [("broker", f"{report['broker']} reachable (queues {', '.join(report['queues'])}; visibility "
+                       f"timeout {report['visibility_timeout_seconds']:g} s)")]
+    workers = report.get("workers") or {}
+    if not workers:
+        rows.append(("workers", "NONE answered the ping — renders wait in the queue until "
+                                "`opendesign worker` runs on a host"))
+    for name, info in sorted(workers.items()):
+        mode = info.get("sandbox", "?")
+        text = f"{name}: {mode}, {info.get('slots')} slot(s)"
+        rows.append(("worker", text if info.get("isolated") else f"NOT ISOLATED — {text} ({info.get('detail')})"))
+    return rows

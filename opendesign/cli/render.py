@@ -187,6 +187,12 @@ def _render_all(app: AppContext, formats: list[str], quality: str, output: str |
         sys.exit(1)
 
 
+def _broker_report(settings) -> dict:
+    from renderers.celery_dispatch import CeleryDispatcher
+
+    return CeleryDispatcher(settings).describe()
+
+
 _PROBE = b"""import cadquery as cq
 
 
@@ -246,6 +252,9 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
     except Exception as exc:  # noqa: BLE001 — a doctor reports, it does not fail on the cache
         report["cache"]["error"] = str(exc)
     ok = True
+    if settings.broker_url:
+        report["broker"] = _broker_report(settings)
+        ok = report["broker"]["reachable"]
     if probe:
         from renderers.errors import RenderError
 
@@ -288,8 +297,13 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
             rows.append(("probe", f"ok — sandbox started in {p['zygote_start_seconds']:.2f} s, test cube rendered "
                                   f"in {p['render_seconds']:.3f} s" if p["ok"]
                          else f"FAILED — {p['error']['category']}: {p['error']['message']}"))
+        if "broker" in report:
+            from renderers.celery_dispatch import doctor_rows
+
+            rows += doctor_rows(report["broker"])
         for key, value in rows:
-            colour = "red" if value.startswith(("NONE", "none", "FAILED", "not installed", "OFF", "NOT")) else None
+            colour = "red" if value.startswith(("NONE", "none", "FAILED", "not installed", "OFF", "NOT",
+                                                "UNREACHABLE")) else None
             click.echo(f"{key:<11} " + click.style(value, fg=colour))
     if not ok:
         sys.exit(1)
