@@ -28,6 +28,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +41,8 @@ from opendesign.models import Artifact, DesignVersion, RenderFailure, RenderJobR
 from opendesign.parameters import canonical_json
 
 from . import service
-from .errors import DISK_FULL, INVALID_GEOMETRY, OUT_OF_MEMORY, SCRIPT_ERROR, TIMEOUT, RenderError
+from .errors import (DISK_FULL, INVALID_GEOMETRY, OUT_OF_MEMORY, SANDBOX_FAILURE, SCRIPT_ERROR, TIMEOUT,
+                     RenderError)
 from .formats import get_quality
 from .keys import cache_key
 
@@ -52,6 +54,9 @@ STATES = ("queued", "running", "done", "failed")
 HEARTBEAT_SECONDS = 5.0
 #: A running job whose heartbeat is older than this lost its worker (killed, host gone) and may be claimed again.
 STALE_SECONDS = 45.0
+#: Claims of one job before it is declared failed: a job that kills its worker every time (a poisoned
+#: job) must not take down worker after worker.
+MAX_ATTEMPTS = 3
 #: Failures that are the design's own: running it again with the same input fails the same way.
 #: (An infrastructure failure — a dead sandbox, a refused untrusted design — is not remembered.)
 REMEMBERED = frozenset({SCRIPT_ERROR, INVALID_GEOMETRY, TIMEOUT, OUT_OF_MEMORY, DISK_FULL, "too-large"})
@@ -129,15 +134,23 @@ def _results_still_cached(db: Database, result_json: str | None) -> bool:
     return found == len(set(keys))
 
 
-def create_job(db: Database, snapshot_or_version, params: Mapping[str, Any] | None, formats: str | Iterable[str],
-               quality: str = "normal", part: str | None = None, queue: str = "preview") -> str:
-    """The id of the job for this render, creating (or renewing) its row as needed.
+@dataclass(frozen=True)
+class JobRequest:
+    """A render request checked and spelt canonically: what a job row is made from."""
 
-    The same request gives the same id while its job is queued, running or
-    done; a failed job is queued again — unless the failure is remembered
-    (``render_failure_ttl``), in which case the job is answered failed from
-    memory and nothing runs. A done job whose files have since left the cache
-    is queued again.
+    id: str
+    version_id: int
+    ref: str
+    params_json: str
+    formats: tuple[str, ...]
+    quality: str
+    part: str | None
+    queue: str
+
+
+def prepare(db: Database, snapshot_or_version, params: Mapping[str, Any] | None, formats: str | Iterable[str],
+            quality: str = "normal", part: str | None = None, queue: str = "preview") -> JobRequest:
+    """Check a request and give its job id, without touching the job table (see :func:`create_job`).
 
     :raises RenderError: ``invalid-params`` for parameters, formats, quality or part the design refuses.
     :raises ValueError: for an unknown *queue* (a programming error, not user input).
@@ -148,30 +161,49 @@ def create_job(db: Database, snapshot_or_version, params: Mapping[str, Any] | No
     except RenderError as exc:
         raise exc.with_ref(snap.ref) from None
     job_id = job_id_for(snap.content_hash, params_json, fmts, q, part, db.settings.base_url)
-    failure = remembered_failure(db, snap.version_id, params_json, q)
+    return JobRequest(job_id, snap.version_id, snap.ref, params_json, tuple(fmts), q, part, queue)
+
+
+def create_job(db: Database, snapshot_or_version, params: Mapping[str, Any] | None, formats: str | Iterable[str],
+               quality: str = "normal", part: str | None = None, queue: str = "preview") -> str:
+    """The id of the job for this render, creating (or renewing) its row as needed.
+
+    The same request gives the same id while its job is queued, running or
+    done; a failed job is queued again — unless the failure is remembered
+    (``render_failure_ttl``), in which case the job is answered failed from
+    memory and nothing runs. A done job whose files have since left the cache
+    is queued again. *snapshot_or_version* may also be a :class:`JobRequest`.
+
+    :raises RenderError: ``invalid-params`` for parameters, formats, quality or part the design refuses.
+    :raises ValueError: for an unknown *queue* (a programming error, not user input).
+    """
+    req = (snapshot_or_version if isinstance(snapshot_or_version, JobRequest)
+           else prepare(db, snapshot_or_version, params, formats, quality, part, queue))
+    failure = remembered_failure(db, req.version_id, req.params_json, req.quality)
     for _attempt in (1, 2):
         try:
             with db.session() as session:
-                row = session.get(RenderJobRow, job_id, with_for_update=True)
+                row = session.get(RenderJobRow, req.id, with_for_update=True)
                 now = utcnow()
                 if row is None:
-                    row = RenderJobRow(id=job_id, version_id=snap.version_id, params_json=params_json,
-                                       formats=",".join(fmts), quality=q, part=part, queue=queue, state="queued",
-                                       attempts=0, created_at=now, updated_at=now)
+                    row = RenderJobRow(id=req.id, version_id=req.version_id, params_json=req.params_json,
+                                       formats=",".join(req.formats), quality=req.quality, part=req.part,
+                                       queue=req.queue, state="queued", attempts=0, created_at=now, updated_at=now)
                     session.add(row)
                 elif row.state == "failed" and failure is None:
-                    row.state, row.category, row.message, row.updated_at = "queued", None, None, now
+                    row.state, row.category, row.message, row.attempts = "queued", None, None, 0
+                    row.updated_at = now
                 elif row.state == "done" and not _results_still_cached(db, row.result_json):
-                    row.state, row.result_json, row.updated_at = "queued", None, now
-                elif row.state == "queued" and queue == "preview" and row.queue == "batch":
+                    row.state, row.result_json, row.attempts, row.updated_at = "queued", None, 0, now
+                elif row.state == "queued" and req.queue == "preview" and row.queue == "batch":
                     row.queue = "preview"  # someone is now waiting on it at a page
                 if failure is not None and row.state in ("queued", "failed"):
                     row.state, row.category, row.message = "failed", failure.category, _memory_message(failure)
                     row.updated_at = now
-            return job_id
+            return req.id
         except IntegrityError:
             continue  # created by another process between our read and our insert: read it again
-    return job_id
+    return req.id
 
 
 def needs_dispatch(db: Database, job_id: str) -> bool:
@@ -232,6 +264,11 @@ def _finish(db: Database, job_id: str, attempt: int, **values) -> None:
                         .execution_options(synchronize_session=False))
 
 
+def describe_error(exc: RenderError) -> str:
+    """The error's message and the last lines of its traceback, without its ref or category (kept apart)."""
+    return "\n".join([exc.message, *("  " + line for line in exc.traceback)])
+
+
 def _file(info: service.ArtifactInfo) -> dict:
     return {"format": info.format, "part": info.part, "sha256": info.sha256, "bytes": info.bytes,
             "filename": info.filename, "triangles": info.triangles, "key": info.key,
@@ -248,6 +285,11 @@ def run_job(settings: Settings, db: Database, job_id: str, *, pool=None) -> dict
     """
     attempt = _claim(db, job_id)
     if attempt is None:
+        return get_job(db, job_id)
+    if attempt > MAX_ATTEMPTS:
+        _finish(db, job_id, attempt, state="failed", category=SANDBOX_FAILURE,
+                message=f"the render stopped its worker {attempt - 1} times (killed, out of memory or lost); "
+                        "it is not tried again")
         return get_job(db, job_id)
     with db.session() as session:
         row = session.get(RenderJobRow, job_id)
@@ -267,7 +309,7 @@ def run_job(settings: Settings, db: Database, job_id: str, *, pool=None) -> dict
         infos = service.render(db, settings, snap, json.loads(row.params_json), row.formats.split(","),
                                row.quality, pool=pool)
     except RenderError as exc:
-        message = str(exc)
+        message = describe_error(exc)
         _finish(db, job_id, attempt, state="failed", category=exc.category, message=message)
         _remember(db, settings, row, exc.category, message)
     except Exception:  # noqa: BLE001 - recorded for the poller; the worker must survive a bad job

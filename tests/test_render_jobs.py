@@ -115,6 +115,18 @@ def test_a_running_job_whose_worker_died_is_claimed_again(db, settings, widget):
     assert done["status"] == "done" and done["attempts"] == 2
 
 
+def test_a_job_that_keeps_killing_its_worker_is_given_up(db, settings, widget):
+    job_id = jobs.create_job(db, widget, {"width": 28}, ["stl"], "normal", None, "preview")
+    stale = utcnow() - timedelta(seconds=jobs.STALE_SECONDS + 5)
+    with db.session() as s:
+        s.execute(update(RenderJobRow).where(RenderJobRow.id == job_id)
+                  .values(state="running", attempts=jobs.MAX_ATTEMPTS, heartbeat_at=stale))
+    pool = FakePool()
+    failed = jobs.run_job(settings, db, job_id, pool=pool)
+    assert failed["status"] == "failed" and failed["category"] == "sandbox-failure" and pool.calls == 0
+    assert "stopped its worker 3 times" in failed["error"]
+
+
 def test_a_failure_is_remembered_and_not_run_again(db, settings, widget):
     pool = FakePool(fail=True)
     job_id = jobs.create_job(db, widget, {"width": 29}, ["stl"], "normal", None, "preview")
