@@ -85,10 +85,10 @@ DESIGN_FILES :=
 bundles: $(BUNDLES) ## Build dist/<slug>-<version>.zip for every design (reuses the render cache)
 
 $(BUNDLES_MK): $(wildcard $(DESIGNS_DIR)/*/design.toml) | $(BUNDLE_REQUIRES)
-	$(BIN)/python -m opendesign.bundles.makefile rules $(DESIGNS_DIR) $(DIST) $@
+	$(BIN)/python -m renderers.bundle_make rules $(DESIGNS_DIR) $(DIST) $@
 
 $(BUNDLER_STAMP): $(BUNDLER_SOURCES) | $(BUNDLE_REQUIRES)
-	$(BIN)/python -m opendesign.bundles.makefile stamp $@
+	$(BIN)/python -m renderers.bundle_make stamp $@
 
 # An invalid design does not stop the others: its own bundle then fails, naming it.
 $(CATALOGUE_STAMP): $(DESIGN_FILES) | $(BUNDLE_REQUIRES)

@@ -66,8 +66,6 @@ class Settings(BaseModel):
     #: worker (its worker died mid-render). 0: worked out from ``render_timeout`` so it is always
     #: above the longest render (see renderers.celery_app.visibility_timeout).
     broker_visibility_timeout: float = Field(default=0, ge=0)
-    #: Times a render job may be started (its worker lost, its sandbox crashed) before it fails.
-    render_job_attempts: int = Field(default=3, ge=1, le=20)
     #: ``/healthz`` reports the disk as low (degraded) below this much free space under ``home``.
     health_min_free_mb: int = Field(default=1024, ge=0)
 

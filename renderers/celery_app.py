@@ -163,9 +163,9 @@ def _render_job_task(task, job_id: str) -> dict | None:
 
 def max_deliveries(settings: Settings) -> int:
     """Retries of one message: every attempt, plus the waits for a render another worker holds."""
-    from .jobs import STALE_SECONDS
+    from .jobs import MAX_ATTEMPTS, STALE_SECONDS
 
-    return settings.render_job_attempts + int(longest_render(settings) // STALE_SECONDS) + 2
+    return MAX_ATTEMPTS + int(longest_render(settings) // STALE_SECONDS) + 2
 
 
 def sandbox_report(context: WorkerContext) -> dict:

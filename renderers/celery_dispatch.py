@@ -12,10 +12,9 @@ from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
 from opendesign.config import Settings
-from opendesign.errors import OpenDesignError
-
 from . import celery_app
 from .celery_app import QUEUES, TASK_NAME
+from .errors import RendersUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +22,8 @@ log = logging.getLogger(__name__)
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 
-class BrokerUnavailable(OpenDesignError):
+class BrokerUnavailable(RendersUnavailable):
     """The Redis broker cannot be reached: renders are unavailable until it is back."""
-
-    exit_code = 3
-    #: The HTTP status the web layer answers with.
-    http_status = 503
 
 
 def redact(url: str) -> str:

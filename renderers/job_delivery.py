@@ -7,10 +7,13 @@ Delivery is at least once, so a message may arrive:
 - for a job whose worker was just lost (``running``, heartbeat not yet
   stale): the message is retried once the heartbeat would be stale, so the job
   is not dropped while nobody renders it;
-- for a job that keeps killing what runs it (its worker lost, its sandbox
-  crashed) ``render_job_attempts`` times: it fails with ``sandbox-failure``,
-  the count and the reason, and is not run again. The worker itself survives:
-  model code runs in the zygote's confined children, never in the worker.
+- for a job whose sandbox crashed (``sandbox-failure``, the infrastructure's
+  fault, not the design's): it is queued again, up to
+  :data:`renderers.jobs.MAX_ATTEMPTS` claims in all, then fails with that
+  category, the count and the reason. (A job whose *worker* is lost on every
+  claim is failed by :func:`~renderers.jobs.run_job` after as many claims.)
+  The worker survives either way: model code runs in the zygote's confined
+  children, never in the worker.
 """
 
 from __future__ import annotations
@@ -54,18 +57,11 @@ def deliver(settings, db, job_id: str, *, pool=None) -> dict | None:
 
     :returns: :func:`renderers.jobs.get_job`, None for a job id that names no job (dropped).
     """
-    limit = settings.render_job_attempts
-    before = jobs.get_job(db, job_id)
-    if before is None:
+    limit = jobs.MAX_ATTEMPTS
+    if jobs.get_job(db, job_id) is None:
         log.warning("render job %s does not exist; message dropped", job_id)
         return None
-    if before["state"] == "running" and before["attempts"] >= limit and jobs.needs_dispatch(db, job_id):
-        # Its worker was lost mid-render on every attempt (killed, out of memory): a poisoned job.
-        _set(db, job_id, "running", state="failed", category=SANDBOX_FAILURE,
-             message=f"the render was attempted {before['attempts']} times and its worker was lost every time "
-                     "(killed, or out of memory); it will not be tried again")
-        log.error("render job %s failed after %d lost attempts", job_id, before["attempts"])
-        return jobs.get_job(db, job_id)
+    # A job whose worker was lost on every claim is failed by run_job itself (jobs.MAX_ATTEMPTS).
     result = jobs.run_job(settings, db, job_id, pool=pool)
     if result is None:
         return None

@@ -16,7 +16,7 @@ from opendesign.config import ConfigError, load_settings
 from opendesign.models import Artifact, RenderJobRow
 from renderers import celery_app, jobs
 from renderers.celery_dispatch import BrokerUnavailable, CeleryDispatcher
-from renderers.errors import SANDBOX_FAILURE
+from renderers.errors import SANDBOX_FAILURE, SCRIPT_ERROR
 from tests.celery_support import RedisServer, Worker, free_port, wait_for, wait_for_workers
 
 NAPPING_MODEL = '''import time
@@ -184,17 +184,52 @@ def test_the_same_key_on_two_workers_renders_once(cluster):
 
 
 @pytest.mark.slow
-def test_a_poisoned_job_fails_after_its_retries_and_the_worker_survives(cluster):
+def test_a_design_that_kills_its_sandbox_worker_fails_once_and_the_worker_survives(cluster):
     cluster.worker("sturdy")
     wait_for_workers(cluster.dispatcher, ["sturdy@test"])
     job_id = cluster.job("poisoned")
     cluster.dispatcher.submit(job_id, "preview")
-    failed = cluster.finished(job_id, timeout=400)
-    assert failed["state"] == "failed" and failed["category"] == SANDBOX_FAILURE
-    assert failed["attempts"] == cluster.settings.render_job_attempts
-    assert "not tried again" in failed["error"]
-    # The worker is alive and still renders.
+    failed = cluster.finished(job_id)
+    # The crash is the design's own (its confined child died), not the worker's: no retry.
+    assert failed["state"] == "failed" and failed["category"] == SCRIPT_ERROR and failed["attempts"] == 1
     assert "sturdy@test" in wait_for_workers(cluster.dispatcher, ["sturdy@test"])
     healthy = cluster.job(width=55.0)
+    cluster.dispatcher.submit(healthy, "preview")
+    assert cluster.finished(healthy)["state"] == "done"
+
+
+@pytest.mark.slow
+def test_a_crashed_sandbox_is_retried_on_the_same_worker(cluster):
+    import os
+    import signal
+
+    cluster.worker("phoenix")
+    wait_for_workers(cluster.dispatcher, ["phoenix@test"])
+    job_id = cluster.job(width=61.0, nap=6.0)
+    cluster.dispatcher.submit(job_id, "preview")
+    wait_for(lambda: cluster.state(job_id)["state"] == "running", 120, "the job to start")
+    zygote = wait_for_workers(cluster.dispatcher, ["phoenix@test"])["phoenix@test"]["zygote_pid"]
+    os.killpg(zygote, signal.SIGKILL)  # the sandbox dies under the render (not the design's fault)
+    done = cluster.finished(job_id)
+    assert done["state"] == "done" and done["attempts"] == 2, done
+    replies = wait_for_workers(cluster.dispatcher, ["phoenix@test"])
+    assert replies["phoenix@test"]["zygote_pid"] != zygote  # a fresh sandbox took over
+
+
+@pytest.mark.slow
+def test_a_job_that_kills_its_worker_every_time_fails_after_its_attempts(cluster):
+    job_id = cluster.job(width=44.0, nap=20.0)
+    cluster.dispatcher.submit(job_id, "preview")
+    for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
+        victim = cluster.worker(f"victim{attempt}")
+        wait_for(lambda: (j := cluster.state(job_id))["state"] == "running" and j["attempts"] == attempt, 300,
+                 f"claim {attempt} of the job")
+        victim.kill9()  # as the OOM killer would, each time this job runs
+    survivor = cluster.worker("survivor")
+    failed = cluster.finished(job_id, timeout=400)
+    assert failed["state"] == "failed" and failed["category"] == SANDBOX_FAILURE, failed
+    assert str(jobs.MAX_ATTEMPTS) in failed["error"]
+    assert survivor.alive()
+    healthy = cluster.job(width=56.0)
     cluster.dispatcher.submit(healthy, "preview")
     assert cluster.finished(healthy)["state"] == "done"

@@ -114,11 +114,12 @@ def render_command(app: AppContext, ref: str | None, params: tuple[str, ...], fo
     if not ref:
         raise click.UsageError("give a SLUG[@VERSION], or --all")
     from renderers.errors import RenderError
-    from renderers.service import render
+    from renderers.job_client import JobRenderer
 
     values = _parse_params(params)
     try:
-        infos = render(app.db, app.settings, ref, values, list(formats), quality)
+        # A job on the preview queue when broker_url is set; this process's pool otherwise.
+        infos = JobRenderer(app.settings, app.db, queue="preview").render(ref, values, list(formats), quality)
     except RenderError as exc:
         if as_json:
             emit_json({"ok": False, "error": exc.as_dict()})
@@ -134,19 +135,27 @@ def render_command(app: AppContext, ref: str | None, params: tuple[str, ...], fo
 
 def _render_all(app: AppContext, formats: list[str], quality: str, output: str | None, as_json: bool) -> None:
     from renderers.errors import RenderError
-    from renderers.pool import get_pool
-    from renderers.service import render
+    from renderers.job_client import JobRenderer
 
     with app.db.session() as session:
         refs = [d.latest_version.ref for d in queries.list_designs(session) if d.latest_version is not None]
-    pool = get_pool(app.settings)
+    # With broker_url set, every design is a job on the batch queue for the Celery workers;
+    # without it, this process's warm pool renders them.
+    renderer = JobRenderer(app.settings, app.db, queue="batch")
+    if renderer.remote:
+        pool, threads = None, max(1, min(len(refs), 32))
+    else:
+        from renderers.pool import get_pool
+
+        pool = get_pool(app.settings)
+        threads = max(1, pool.size)
     results: dict[str, dict] = {}
     started = time.perf_counter()
 
     def one(ref: str) -> dict:
         t0 = time.perf_counter()
         try:
-            infos = render(app.db, app.settings, ref, {}, formats, quality, pool=pool)
+            infos = renderer.render(ref, {}, formats, quality, pool=pool)
             if output:
                 infos = _write_out(app, infos, str(Path(output) / ref.replace("@", "-")), as_dir=True)
             return {"ref": ref, "ok": True, "seconds": time.perf_counter() - t0, "artifacts": infos}
@@ -154,7 +163,7 @@ def _render_all(app: AppContext, formats: list[str], quality: str, output: str |
             return {"ref": ref, "ok": False, "seconds": time.perf_counter() - t0, "error": exc}
 
     show = not as_json and sys.stderr.isatty()
-    with ThreadPoolExecutor(max(1, pool.size)) as executor, \
+    with ThreadPoolExecutor(threads) as executor, \
             click.progressbar(length=len(refs), label="rendering", file=sys.stderr, hidden=not show,
                               item_show_func=lambda r: r or "") as bar:
         futures = {executor.submit(one, ref): ref for ref in refs}

@@ -46,8 +46,10 @@ class BundleBuilder:
 
     def _build(self, ref: str, values: dict[str, Any]):
         from opendesign.bundles import build_bundle
+        from renderers.bundle_renderer import ServiceRenderer
 
-        return build_bundle(self.db, self.settings, ref, parameters=values, out_dir=self.settings.home / "bundles")
+        return build_bundle(self.db, self.settings, ref, renderer=ServiceRenderer(self.db, self.settings),
+                            parameters=values, out_dir=self.settings.home / "bundles")
 
     def build(self, version, canonical: dict[str, Any], wait: float) -> BundleJob:
         """The finished bundle of *version* with *canonical* values, or a running job after *wait* seconds.
