@@ -64,6 +64,8 @@ def refusal(plan, allow_unsandboxed: bool) -> str | None:
 def worker(ctx: click.Context, queues: str, concurrency: int | None, allow_unsandboxed: bool,
            hostname: str | None, loglevel: str) -> None:
     """Start a Celery render worker (needs broker_url; renders in this host's sandbox)."""
+    from .celery_dispatch import CeleryDispatcher
+    from .job_sweeper import Sweeper
     from .launcher import plan as sandbox_plan
     from .pool import WarmPool
 
@@ -86,10 +88,13 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, allow_unsan
     # Warm the zygote before taking jobs, so the first render does not pay cadquery's import.
     pool.start()
     celery_app.configure_worker(celery_app.WorkerContext(settings, db, pool))
+    # Jobs whose message the broker lost (a restart without persistence) are published again.
+    sweeper = Sweeper(db, settings, CeleryDispatcher(settings, db)).start()
     name = hostname or f"render-{os.getpid()}@{socket.gethostname()}"
     try:
         celery.worker_main(celery_app.worker_argv(wanted, pool.size, name, loglevel.upper()))
     finally:
+        sweeper.stop()
         pool.close()
 
 

@@ -8,6 +8,8 @@ artifacts), never how long something took.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
@@ -233,3 +235,42 @@ def test_a_job_that_kills_its_worker_every_time_fails_after_its_attempts(cluster
     healthy = cluster.job(width=56.0)
     cluster.dispatcher.submit(healthy, "preview")
     assert cluster.finished(healthy)["state"] == "done"
+
+
+def test_a_sweep_puts_back_jobs_the_broker_lost_and_fails_them_when_it_is_gone(cluster, monkeypatch):
+    from renderers import job_sweeper
+
+    lost = cluster.job(width=71.0)  # never published: as if Redis had forgotten it
+    fresh = cluster.job(width=72.0)
+    monkeypatch.setattr(job_sweeper, "visibility_timeout", lambda settings: 0.0)  # everything has waited long
+    with cluster.db.session() as s:  # only the first has waited; the other was just asked for
+        s.get(RenderJobRow, fresh).updated_at = datetime(9999, 1, 1, tzinfo=UTC)
+    counts = job_sweeper.sweep(cluster.db, cluster.settings, cluster.dispatcher)
+    assert counts == {"republished": 1, "failed": 0}
+    import redis
+
+    queued = redis.Redis.from_url(cluster.broker.url).lrange("preview", 0, -1)
+    assert len(queued) == 1 and lost.encode() in queued[0]
+    # The broker gone too: the job fails, saying why, instead of waiting for ever.
+    cluster.broker.stop()
+    counts = job_sweeper.sweep(cluster.db, cluster.settings, cluster.dispatcher)
+    assert counts == {"republished": 0, "failed": 1}
+    failed = cluster.state(lost)
+    assert failed["state"] == "failed" and "the broker lost this render" in failed["error"]
+    assert cluster.state(fresh)["state"] == "queued"
+
+
+@pytest.mark.slow
+def test_queued_renders_resume_after_the_broker_restarts(cluster):
+    cluster.worker("steady")
+    wait_for_workers(cluster.dispatcher, ["steady@test"])
+    running = cluster.job(width=81.0, nap=5.0)
+    cluster.dispatcher.submit(running, "preview")
+    waiting = [cluster.job(queue="batch", width=82.0 + i) for i in range(2)]
+    for job_id in waiting:
+        cluster.dispatcher.submit(job_id, "batch")
+    wait_for(lambda: cluster.state(running)["state"] == "running", 120, "the first job to start")
+    cluster.broker.stop()  # no persistence: the queued messages are gone
+    cluster.broker.start()
+    for job_id in [running, *waiting]:
+        assert cluster.finished(job_id, timeout=400)["state"] == "done"
