@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from opendesign.config import ConfigError, Settings
 
@@ -79,7 +79,8 @@ def make_celery(settings: Settings) -> Celery:
     vt = visibility_timeout(settings)
     app = Celery("opendesign", broker=settings.broker_url, set_as_current=False)
     app.conf.update(
-        task_queues=[Queue(name) for name in QUEUES],
+        # One exchange and routing key per queue: a batch message must land in batch only.
+        task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
         task_default_queue=PREVIEW,
         task_serializer="json", accept_content=["json"], result_serializer="json",
         # State is in the catalogue database; nothing waits on Celery results.

@@ -274,3 +274,13 @@ def test_queued_renders_resume_after_the_broker_restarts(cluster):
     cluster.broker.start()
     for job_id in [running, *waiting]:
         assert cluster.finished(job_id, timeout=400)["state"] == "done"
+
+
+def test_each_queue_gets_only_its_own_messages(cluster):
+    import redis
+
+    cluster.dispatcher.submit(cluster.job(width=91.0), "batch")
+    cluster.dispatcher.submit(cluster.job(width=92.0), "preview")
+    cluster.dispatcher.submit(cluster.job(width=93.0), "preview", low_priority=True)  # speculative: behind previews
+    client = redis.Redis.from_url(cluster.broker.url)
+    assert (client.llen("preview"), client.llen("batch")) == (1, 2)
