@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,13 @@ STATES = ("queued", "running", "done", "failed")
 HEARTBEAT_SECONDS = 5.0
 #: A running job whose heartbeat is older than this lost its worker (killed, host gone) and may be claimed again.
 STALE_SECONDS = 45.0
+#: Finished jobs (and expired remembered failures) older than this are deleted; a request for the same
+#: render afterwards simply makes the job again (or finds its files in the cache).
+KEEP_FINISHED_SECONDS = 24 * 3600
+#: At most one prune per this many seconds per process.
+PRUNE_EVERY_SECONDS = 600.0
+_last_prune = 0.0
+_prune_lock = threading.Lock()
 #: Claims of one job before it is declared failed: a job that kills its worker every time (a poisoned
 #: job) must not take down worker after worker.
 MAX_ATTEMPTS = 3
@@ -322,7 +330,33 @@ def run_job(settings: Settings, db: Database, job_id: str, *, pool=None) -> dict
     finally:
         stop.set()
         beat.join(timeout=HEARTBEAT_SECONDS + 1)
+    _maybe_prune(db)
     return get_job(db, job_id)
+
+
+def prune(db: Database, older_than: float = KEEP_FINISHED_SECONDS) -> int:
+    """Delete finished jobs not touched for *older_than* seconds and expired failures; the number of jobs deleted."""
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    with db.session() as session:
+        deleted = session.execute(delete(RenderJobRow).where(RenderJobRow.state.in_(("done", "failed")),
+                                                             RenderJobRow.updated_at < cutoff)
+                                  .execution_options(synchronize_session=False)).rowcount
+        session.execute(delete(RenderFailure).where(RenderFailure.expires_at < utcnow())
+                        .execution_options(synchronize_session=False))
+    return deleted
+
+
+def _maybe_prune(db: Database) -> None:
+    global _last_prune
+    now = time.monotonic()
+    with _prune_lock:
+        if now - _last_prune < PRUNE_EVERY_SECONDS:
+            return
+        _last_prune = now
+    try:
+        prune(db)
+    except Exception:  # noqa: BLE001 - housekeeping must never fail a render
+        log.warning("pruning old render jobs failed", exc_info=True)
 
 
 def get_job(db: Database, job_id: str) -> dict | None:

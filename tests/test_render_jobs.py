@@ -159,6 +159,24 @@ def test_failure_memory_can_be_turned_off(db, widget, env):
     assert jobs.get_job(db, job_id)["state"] == "queued"
 
 
+def test_old_finished_jobs_and_expired_failures_are_pruned(db, settings, widget):
+    done = jobs.create_job(db, widget, {"width": 40}, ["stl"], "normal", None, "preview")
+    jobs.run_job(settings, db, done, pool=FakePool())
+    failed = jobs.create_job(db, widget, {"width": 41}, ["stl"], "normal", None, "preview")
+    jobs.run_job(settings, db, failed, pool=FakePool(fail=True))
+    queued = jobs.create_job(db, widget, {"width": 42}, ["stl"], "normal", None, "preview")
+    assert jobs.prune(db) == 0  # nothing is old yet
+    old = utcnow() - timedelta(seconds=jobs.KEEP_FINISHED_SECONDS + 1)
+    with db.session() as s:
+        s.execute(update(RenderJobRow).values(updated_at=old))
+        s.execute(update(RenderFailure).values(expires_at=old))
+    assert jobs.prune(db) == 2
+    assert jobs.get_job(db, done) is None and jobs.get_job(db, failed) is None
+    assert jobs.get_job(db, queued)["state"] == "queued"  # a job still waiting is never dropped
+    with db.session() as s:
+        assert s.scalars(select(RenderFailure)).all() == []
+
+
 def test_local_dispatcher_runs_jobs_previews_first(db, settings, widget):
     pool = GatedPool()
     dispatcher = LocalDispatcher(settings, db, workers=1, pool=pool)

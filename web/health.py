@@ -63,7 +63,7 @@ def _render(settings) -> dict:
     sandbox = plan(settings)
     mode = render_mode(settings, sandbox.isolated)
     return {"status": "ok" if mode.isolated else "not-isolated", "available": True, "sandbox": sandbox.mode,
-            "mode": mode.name, "detail": mode.describe()}
+            "mode": mode.name, "detail": mode.describe(), "jobs": service.describe()}
 
 
 def report() -> tuple[dict, bool]:
