@@ -8,6 +8,8 @@ A message is only a job id and its queue; the job itself is a row of
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from functools import cached_property
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,9 +48,14 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
 class CeleryDispatcher:
     """Publishes render jobs to the ``preview`` and ``batch`` queues of a Redis broker."""
 
+    #: Seconds a :meth:`describe` report is reused: ``/healthz`` asks often, a worker ping takes a second.
+    DESCRIBE_MAX_AGE = 5.0
+
     def __init__(self, settings: Settings, db=None):
         self.settings = settings
         self.db = db
+        self._described: tuple[float, dict] | None = None
+        self._describe_lock = threading.Lock()
 
     @cached_property
     def app(self):
@@ -82,7 +89,19 @@ class CeleryDispatcher:
             return False, str(exc) or exc.__class__.__name__
 
     def describe(self) -> dict:
-        """Broker, reachability and the live workers with their sandbox mode (for ``doctor``/health)."""
+        """Broker, reachability and the live workers with their sandbox mode (for ``doctor``/health).
+
+        Reused for :attr:`DESCRIBE_MAX_AGE` seconds, so a monitor polling ``/healthz`` does not
+        ping every worker on every request.
+        """
+        with self._describe_lock:
+            if self._described and time.monotonic() - self._described[0] < self.DESCRIBE_MAX_AGE:
+                return dict(self._described[1])
+            report = self._describe()
+            self._described = (time.monotonic(), report)
+            return dict(report)
+
+    def _describe(self) -> dict:
         ok, error = self.reachable()
         report: dict = {"kind": "celery", "broker": redact(self.settings.broker_url), "reachable": ok,
                         "queues": list(QUEUES),
@@ -92,7 +111,7 @@ class CeleryDispatcher:
             report["workers"] = {}
             return report
         try:
-            report["workers"] = celery_app.ping_workers(self.app)
+            report["workers"] = celery_app.ping_workers(self.app, timeout=1.0)
         except Exception as exc:  # noqa: BLE001
             report["workers"] = {}
             report["error"] = f"worker ping failed: {exc}"

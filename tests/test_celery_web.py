@@ -53,7 +53,7 @@ def test_broker_unreachable_pages_serve_and_renders_answer_503(db, settings, nap
     assert r.status_code == 503, r.get_data(as_text=True)
     assert "renders are unavailable" in r.json["error"]["message"]
     health = client.get("/healthz").json
-    assert health["status"] != "ok"
+    assert health["render"]["status"] == "broker-unreachable" and health["render"]["jobs"]["reachable"] is False
 
 
 @pytest.mark.slow
