@@ -284,3 +284,35 @@ def test_each_queue_gets_only_its_own_messages(cluster):
     cluster.dispatcher.submit(cluster.job(width=93.0), "preview", low_priority=True)  # speculative: behind previews
     client = redis.Redis.from_url(cluster.broker.url)
     assert (client.llen("preview"), client.llen("batch")) == (1, 2)
+
+
+def test_cli_render_with_a_broker_and_no_worker_says_so(cluster):
+    from click.testing import CliRunner
+
+    from opendesign.cli import main
+
+    result = CliRunner(env=cluster.env).invoke(main, ["render", "napper", "-p", "width=74"])
+    assert result.exit_code == 3, result.output
+    assert "no render worker answers" in result.output and "opendesign worker" in result.output
+
+
+@pytest.mark.slow
+def test_cli_render_and_bundles_go_to_the_workers(cluster, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from opendesign.cli import main
+
+    cluster.worker("cli")
+    wait_for_workers(cluster.dispatcher, ["cli@test"])
+    runner = CliRunner(env=cluster.env)
+    result = runner.invoke(main, ["render", "napper", "-p", "width=75", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["artifacts"][0]["cache"] == "hit"  # the worker made it; this process read it
+    result = runner.invoke(main, ["bundle", "build", "napper", "-p", "width=76", "-o", str(tmp_path / "dist"), "--json"])
+    assert result.exit_code == 0, result.output
+    with cluster.db.session() as s:
+        rows = {r.queue: r for r in s.scalars(select(RenderJobRow))}
+    assert rows["preview"].state == "done" and rows["batch"].state == "done"
+    assert set(rows["batch"].formats.split(",")) == {"stl", "3mf", "step", "glb", "svg"}
