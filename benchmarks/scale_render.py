@@ -7,12 +7,14 @@ through the seam the web API uses (``renderers.jobs.enqueue`` + the Celery
 dispatcher); a job's latency is from the request to the ``done`` row.
 
 (1) throughput — 20 distinct parameter sets of a small design, all queued at
-    once, with 1 worker and then with 2 workers: ratio = time(1) / time(2),
+    once on the preview queue (where API renders go), with 1 worker and then with 2 workers: ratio = time(1) / time(2),
     target >= 1.8. Both measured in one run, so machine load hits both.
 (2) previews   — the latency of 8 preview renders (distinct parameters, one at
     a time) on the idle pair of workers, then again while 22 bundle renders
     (every seed design, the bundle's five formats) wait on the batch queue:
-    p50/p95, target loaded p95 within 1.5x of idle.
+    p50/p95, target loaded p95 within 1.5x of idle. ``--layout reserved`` (the
+    default, as ``make cluster`` runs): the second worker serves previews only;
+    ``--layout shared``: both workers serve both queues.
 
     python benchmarks/scale_render.py            # prints a table
     python benchmarks/scale_render.py --json
@@ -105,9 +107,9 @@ class Bench:
         self.logs = home
         self.widths = iter(range(30, 10_000))
 
-    def start_worker(self) -> None:
+    def start_worker(self, queues: str = "preview,batch") -> None:
         name = f"w{len(self.workers) + 1}"
-        self.workers.append(Worker(self.env, name, self.logs))
+        self.workers.append(Worker(self.env, name, self.logs, queues=queues))
         wait_for_workers(self.dispatcher, [w.name for w in self.workers], timeout=300)
 
     def submit(self, ref: str, params: dict, formats: list[str], queue: str, quality: str = "draft") -> str:
@@ -128,7 +130,7 @@ class Bench:
 
     def throughput(self, count: int = 20) -> float:
         started = time.perf_counter()
-        ids = [self.probe("batch") for _ in range(count)]
+        ids = [self.probe("preview") for _ in range(count)]  # the queue API renders use
         self.wait(ids)
         return time.perf_counter() - started
 
@@ -149,14 +151,15 @@ class Bench:
         self.redis.stop()
 
 
-def run(nap: float) -> dict:
+def run(nap: float, layout: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="opendesign-scale-") as tmp:
         bench = Bench(Path(tmp), nap)
         try:
             bench.start_worker()
             bench.wait([bench.probe()])  # warm: the first render pays the mesher's start-up
             one = bench.throughput()
-            bench.start_worker()
+            # "reserved": the second worker serves previews only, so a batch flood never holds every slot.
+            bench.start_worker("preview" if layout == "reserved" else "preview,batch")
             bench.wait([bench.probe(), bench.probe()])
             two = bench.throughput()
             idle = bench.previews()
@@ -167,7 +170,7 @@ def run(nap: float) -> dict:
         finally:
             bench.close()
     result = {
-        "nap_seconds": nap,
+        "nap_seconds": nap, "layout": layout,
         "throughput": {"jobs": 20, "one_worker_seconds": round(one, 2), "two_workers_seconds": round(two, 2),
                        "ratio": round(one / two, 2), "target": TARGETS["throughput_ratio"]},
         "previews": {"count": len(idle), "flood": len(flood), "flood_still_queued_after": queued_left,
@@ -185,15 +188,18 @@ def run(nap: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nap", type=float, default=0.0, help="seconds each probe build sleeps")
+    parser.add_argument("--layout", choices=["reserved", "shared"], default="reserved",
+                        help="reserved: worker 2 serves previews only (as make cluster runs); shared: both serve both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args.nap)
+    result = run(args.nap, args.layout)
     if args.json:
         print(json.dumps(result, indent=2))
         return
     t, p = result["throughput"], result["previews"]
     print(f"throughput, 20 distinct parameter sets (nap {args.nap:g} s): 1 worker {t['one_worker_seconds']:.2f} s, "
           f"2 workers {t['two_workers_seconds']:.2f} s, ratio {t['ratio']:.2f} (target >= {t['target']})")
+    print(f"layout {result['layout']}")
     print(f"previews idle:   p50 {p['idle_p50'] * 1000:.0f} ms, p95 {p['idle_p95'] * 1000:.0f} ms")
     print(f"previews with {p['flood']} bundle renders queued ({p['flood_still_queued_after']} still queued after): "
           f"p50 {p['loaded_p50'] * 1000:.0f} ms, p95 {p['loaded_p95'] * 1000:.0f} ms "
