@@ -12,7 +12,7 @@ INSTALL_STAMP := $(VENV)/.installed-stamp
 export OPENDESIGN_HOME ?= $(CURDIR)/var
 PYTEST_ARGS ?=
 
-.PHONY: help install npm serve catalogue test test-slow test-all bench bundles clean
+.PHONY: help install npm serve catalogue test test-slow test-all bench bundles clean cluster
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_%./-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -59,6 +59,26 @@ test-all: install $(NPM_STAMP) ## Run every test
 bench: install ## Run the benchmarks and print their tables
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
+# --- A render cluster on one machine (#10) -------------------------------------
+# PostgreSQL (the one already running here), its own Redis, two render workers and two web
+# processes (gunicorn) behind one port, from Procfile.cluster via honcho. designs/ is imported first.
+CLUSTER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/opendesign
+CLUSTER_REDIS_PORT ?= 6380
+CLUSTER_BIND ?= 127.0.0.1:5000
+CLUSTER_HOME ?= $(CURDIR)/var/cluster
+
+cluster: install $(NPM_STAMP) ## Start PostgreSQL-backed web x2 + render workers x2 + Redis on $(CLUSTER_BIND)
+	@command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)"; exit 1; }
+	@db=$${CLUSTER_DATABASE_URL##*/}; base=$${CLUSTER_DATABASE_URL%/*}/postgres; \
+	  $(BIN)/python -c 'import sqlalchemy as sa, sys; e = sa.create_engine(sys.argv[1], isolation_level="AUTOCOMMIT"); \
+	  c = e.connect(); n = sys.argv[2]; \
+	  c.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": n}).first() or c.execute(sa.text(f"CREATE DATABASE \"{n}\""))' "$$base" "$$db"
+	mkdir -p $(CLUSTER_HOME)
+	OPENDESIGN_HOME=$(CLUSTER_HOME) OPENDESIGN_DATABASE_URL=$(CLUSTER_DATABASE_URL) $(BIN)/opendesign import $(DESIGNS_DIR)
+	PATH=$(CURDIR)/$(BIN):$$PATH OPENDESIGN_HOME=$(CLUSTER_HOME) OPENDESIGN_DATABASE_URL=$(CLUSTER_DATABASE_URL) \
+	  OPENDESIGN_BROKER_URL=redis://127.0.0.1:$(CLUSTER_REDIS_PORT)/0 CLUSTER_REDIS_PORT=$(CLUSTER_REDIS_PORT) \
+	  CLUSTER_BIND=$(CLUSTER_BIND) $(BIN)/honcho -f Procfile.cluster start
+
 # --- Bundles (#6) ------------------------------------------------------------
 # dist/<slug>-<version>.zip is a real file target. Its prerequisites are the
 # design folder's files (listed in the generated $(BUNDLES_MK)) and a stamp of
@@ -85,10 +105,10 @@ DESIGN_FILES :=
 bundles: $(BUNDLES) ## Build dist/<slug>-<version>.zip for every design (reuses the render cache)
 
 $(BUNDLES_MK): $(wildcard $(DESIGNS_DIR)/*/design.toml) | $(BUNDLE_REQUIRES)
-	$(BIN)/python -m opendesign.bundles.makefile rules $(DESIGNS_DIR) $(DIST) $@
+	$(BIN)/python -m renderers.bundle_make rules $(DESIGNS_DIR) $(DIST) $@
 
 $(BUNDLER_STAMP): $(BUNDLER_SOURCES) | $(BUNDLE_REQUIRES)
-	$(BIN)/python -m opendesign.bundles.makefile stamp $@
+	$(BIN)/python -m renderers.bundle_make stamp $@
 
 # An invalid design does not stop the others: its own bundle then fails, naming it.
 $(CATALOGUE_STAMP): $(DESIGN_FILES) | $(BUNDLE_REQUIRES)

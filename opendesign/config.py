@@ -52,6 +52,12 @@ class Settings(BaseModel):
     #: imported from another folder) render although the sandbox is not isolated. Dangerous:
     #: their model code can then read what the server's files and sockets expose.
     render_allow_unsandboxed_untrusted: bool = False
+    #: Seconds a render that failed for a reason of the design's own (script error, timeout, too
+    #: large...) is answered from memory instead of running again for the same version and parameters.
+    render_failure_ttl: float = Field(default=600.0, ge=0)
+    #: Render jobs the web process runs at once with no broker (LocalDispatcher threads);
+    #: 0 means render_pool_size.
+    render_local_workers: int = Field(default=0, ge=0, le=64)
     cache_max_bytes: int = Field(default=2 * 1024**3, ge=1024**2)
 
     search_time_limit: float = Field(default=0.5, gt=0)
@@ -59,6 +65,10 @@ class Settings(BaseModel):
     #: Redis URL (``redis://127.0.0.1:6379/0``): shared rate limits; Celery render workers use it too.
     #: Empty: rate limits are kept in each process's memory.
     broker_url: str = ""
+    #: Seconds an unacknowledged render task stays invisible before Redis hands it to another
+    #: worker (its worker died mid-render). 0: worked out from ``render_timeout`` so it is always
+    #: above the longest render (see renderers.celery_app.visibility_timeout).
+    broker_visibility_timeout: float = Field(default=0, ge=0)
     #: ``/healthz`` reports the disk as low (degraded) below this much free space under ``home``.
     health_min_free_mb: int = Field(default=1024, ge=0)
 

@@ -55,3 +55,12 @@ class RenderError(OpenDesignError):
     def as_dict(self) -> dict:
         return {"category": self.category, "message": self.message, "traceback": self.traceback,
                 "fields": self.fields, "ref": self.ref}
+
+
+class RendersUnavailable(OpenDesignError):
+    """Renders cannot be queued right now (the broker is unreachable); pages and cached files still serve.
+
+    The web layer answers 503 with the message; the CLI exits 3.
+    """
+
+    exit_code = 3

@@ -233,10 +233,10 @@ def test_unknown_design_and_bad_parameters(catalogue, build):
 @pytest.fixture
 def cli(runner, db, monkeypatch):
     """The CLI with the render service replaced by the test renderer."""
-    from opendesign.bundles import builder
     from opendesign.cli import main
+    from renderers import bundle_renderer
 
-    monkeypatch.setattr(builder, "ServiceRenderer", lambda db_, settings: InProcessRenderer(db_))
+    monkeypatch.setattr(bundle_renderer, "ServiceRenderer", lambda db_, settings: InProcessRenderer(db_))
     return lambda *args: runner.invoke(main, list(args))
 
 

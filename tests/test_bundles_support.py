@@ -131,7 +131,17 @@ def step_volume(data: bytes) -> float:
     return _pool().submit(_step_volume, data).result(timeout=300)
 
 
-class InProcessRenderer:
+class _EmbedsProvenance:
+    """The render service's own provenance stamping (renderers.provenance), for the test renderers."""
+
+    def embed_provenance(self, data: bytes, fmt: str, record) -> bytes:
+        from renderers.bundle_renderer import provenance_of
+        from renderers.provenance import embed
+
+        return embed(data, fmt, provenance_of(record))
+
+
+class InProcessRenderer(_EmbedsProvenance):
     """A :class:`~opendesign.bundles.artifacts.Renderer` over a catalogue, for tests.
 
     Counts its calls and caches by (model source, parameters, quality), as the
@@ -155,7 +165,7 @@ class InProcessRenderer:
         return list(self._cache[key])
 
 
-class StubRenderer:
+class StubRenderer(_EmbedsProvenance):
     """Returns the sample part's files for every part a design declares: for tests of
     everything in a bundle except the geometry (fast, no design code runs)."""
 

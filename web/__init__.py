@@ -37,6 +37,9 @@ DEFAULTS = {
     "LISTING_PAGE_SIZE": 24,
     #: Seconds the render endpoints wait for a render before answering 202 with a job URL.
     "RENDER_WAIT_SECONDS": 20.0,
+    #: Request threads that may wait for a render at once; further render requests answer 202 at
+    #: once, so a burst of renders never holds the threads the pages need (waitress runs 8).
+    "RENDER_WAITERS": 2,
 }
 
 
@@ -90,7 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     csrf.init_app(app)
 
-    from . import adapters, auth, db, errors, filters, inputs, limits, security
+    from . import adapters, auth, db, errors, filters, inputs, limits, render_limits, security
 
     db.init_app(app)
     security.init_app(app)
@@ -111,5 +114,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     ledger.init_app(app)
     files.init_app(app)
     limits.init_app(app)
+    render_limits.init_app(app)
     presets.init_app(app)
     return app

@@ -27,6 +27,7 @@ from opendesign.errors import (
     VersionConflict,
 )
 from opendesign.publish import PublishConflict, UnsafeArchive
+from renderers.errors import RendersUnavailable
 
 from .params import ParameterErrors
 from .redact import redact
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 #: Most specific class first; the first match wins. A status may be a function of the error.
 STATUS_BY_ERROR: list[tuple[type[BaseException], int | Callable[[BaseException], int]]] = [
     (NotFound, 404),
+    # The broker is down: pages still serve, renders come back once it does.
+    (RendersUnavailable, 503),
     (PermissionDenied, 403),
     (PublishConflict, 409),
     (VersionConflict, 409),

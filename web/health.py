@@ -62,8 +62,18 @@ def _render(settings) -> dict:
 
     sandbox = plan(settings)
     mode = render_mode(settings, sandbox.isolated)
-    return {"status": "ok" if mode.isolated else "not-isolated", "available": True, "sandbox": sandbox.mode,
-            "mode": mode.name, "detail": mode.describe()}
+    jobs = service.describe()
+    status = "ok" if mode.isolated else "not-isolated"
+    if jobs.get("kind") == "celery":
+        # Renders go to Celery workers: without the broker or a worker, none will be made.
+        if not jobs.get("reachable"):
+            status = "broker-unreachable"
+        elif not jobs.get("workers"):
+            status = "no-workers"
+        elif not all(w.get("isolated") for w in jobs["workers"].values()):
+            status = "not-isolated"
+    return {"status": status, "available": True, "sandbox": sandbox.mode,
+            "mode": mode.name, "detail": mode.describe(), "jobs": jobs}
 
 
 def report() -> tuple[dict, bool]:

@@ -2,8 +2,9 @@
 
 :func:`build_bundle` makes ``dist/<slug>-<version>.zip`` from the catalogue and
 the render cache; :func:`verify` checks one against its ``MANIFEST.sha256``.
-Names are imported lazily so ``python -m opendesign.bundles.makefile`` (run by
-make) stays fast.
+Names are imported lazily so importing one part stays fast. The build rules
+for ``make bundles`` come from ``python -m renderers.bundle_make`` (the render
+layer: its stamp holds the renderer's versions).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Where a bundle's rendered files come from: the render service and its cache.
+"""Where a bundle's rendered files come from: a :class:`Renderer` the caller hands in.
 
 ``model.py`` is untrusted and runs only in the render sandbox, so the bundle
-builder never renders itself: it asks a :class:`Renderer` for files. The
-production one, :class:`ServiceRenderer`, goes through ``renderers.service``
-(sandboxed workers, content-addressed cache); tests may pass any callable of
-the same shape.
+builder never renders itself: it asks a :class:`Renderer` for files and for
+the provenance stamped into them. The core never imports the render layer; the
+production renderer is ``renderers.bundle_renderer.ServiceRenderer`` (the
+render service, its cache, and the Celery workers when ``broker_url`` is set),
+and tests may pass any object of the same shape.
 """
 
 from __future__ import annotations
@@ -33,28 +34,32 @@ class Rendered:
     volume: float | None = None
 
 
+@dataclass(frozen=True)
+class ProvenanceRecord:
+    """What a bundled file must say about where it comes from (the renderer writes it into the file)."""
+
+    slug: str
+    version: str
+    license: str
+    title: str
+    authors: tuple[str, ...]
+    base_url: str
+    part: str | None
+    #: The custom parameters; None for the defaults (a default file does not record them).
+    parameters: Mapping[str, Any] | None
+
+
 class Renderer(Protocol):
     def __call__(self, ref: str, parameters: Mapping[str, Any], formats: Sequence[str],
                  quality: str) -> list[Rendered]:
         """Every file of *formats* for the version *ref* (``slug@version``)."""
 
-
-class ServiceRenderer:
-    """Renders through the render service, reusing its cache."""
-
-    def __init__(self, db, settings):
-        self.db = db
-        self.settings = settings
-
-    def __call__(self, ref: str, parameters: Mapping[str, Any], formats: Sequence[str],
-                 quality: str) -> list[Rendered]:
-        from renderers import service  # the core reaches the renderer only here
-
-        infos = service.render(self.db, self.settings, ref, dict(parameters), list(formats), quality)
-        return [_from_info(info) for info in infos]
+    def embed_provenance(self, data: bytes, fmt: str, record: ProvenanceRecord) -> bytes:
+        """*data* (a file of format *fmt*) with *record* written into it, deterministically."""
 
 
-def _from_info(info) -> Rendered:
+def from_info(info) -> Rendered:
+    """A :class:`Rendered` from a render service result (an object or a mapping), its sha256 checked."""
     from pathlib import Path
 
     def get(name: str, default=None):

@@ -31,7 +31,7 @@ from ..errors import OpenDesignError
 from ..parameters import canonicalise, params_hash
 from ..manifests import kinds
 from . import archive, okh, texts
-from .artifacts import COMBINED_FORMATS, FORMATS, PART_FORMATS, Rendered, Renderer, ServiceRenderer
+from .artifacts import COMBINED_FORMATS, FORMATS, PART_FORMATS, ProvenanceRecord, Rendered, Renderer
 
 DEFAULT_QUALITY = "normal"
 QUALITIES = ("draft", "normal", "fine")
@@ -149,15 +149,13 @@ def _parameters_toml(snap: _Snapshot, ref: str, quality: str, custom_hash: str |
     return tomlkit.dumps(doc).encode()
 
 
-def _provenance(snap: _Snapshot, base_url: str, part: str | None, custom: bool):
-    from renderers.provenance import for_design
-
+def _provenance(snap: _Snapshot, base_url: str, part: str | None, custom: bool) -> ProvenanceRecord:
     d = snap.detail
-    # The same record the render service embeds in single downloads (for_version), so a
-    # file is byte-identical whether it came from a bundle or from the catalogue.
-    return for_design(d["slug"], d["version"], d["license"], title=d["title"],
-                      authors=[a["name"] for a in d["authors"]], base_url=base_url, part=part,
-                      parameters=snap.canonical if custom else None)
+    # The same record the render service embeds in single downloads, so a file is
+    # byte-identical whether it came from a bundle or from the catalogue.
+    return ProvenanceRecord(d["slug"], d["version"], d["license"], title=d["title"],
+                            authors=tuple(a["name"] for a in d["authors"]), base_url=base_url, part=part,
+                            parameters=snap.canonical if custom else None)
 
 
 def _place(rendered: list[Rendered], parts: list[dict[str, Any]]) -> dict[tuple[str, str | None], Rendered]:
@@ -179,10 +177,10 @@ def _require(by_key, fmt: str, part: str | None, ref: str) -> Rendered:
     return item
 
 
-def compose(snap: _Snapshot, rendered: list[Rendered], quality: str) -> tuple[str, dict[str, bytes]]:
+def compose(snap: _Snapshot, rendered: list[Rendered], quality: str,
+            renderer: Renderer) -> tuple[str, dict[str, bytes]]:
     """The bundle's name and files (paths relative to its folder), without the manifest."""
-    from renderers.provenance import embed
-
+    embed = renderer.embed_provenance
     d = snap.detail
     slug, version = d["slug"], d["version"]
     ref = f"{slug}@{version}"
@@ -254,13 +252,14 @@ def snapshot(db, settings, ref: str, parameters: Mapping[str, Any] | None = None
     return _snapshot(db, settings, ref, parameters)
 
 
-def build_bundle(db, settings, ref: str, *, parameters: Mapping[str, Any] | None = None,
-                 quality: str = DEFAULT_QUALITY, out_dir: str | Path = "dist", renderer: Renderer | None = None,
+def build_bundle(db, settings, ref: str, *, renderer: Renderer, parameters: Mapping[str, Any] | None = None,
+                 quality: str = DEFAULT_QUALITY, out_dir: str | Path = "dist",
                  check_folder_path: str | Path | None = None) -> BundleResult:
     """Build (or confirm) ``<out_dir>/<name>.zip`` for the version *ref*.
 
     :param parameters: custom values (``NAME -> value``); defaults fill the rest.
-    :param renderer: where rendered files come from; the render service by default.
+    :param renderer: where rendered files and their provenance come from (the core renders
+        nothing itself: ``renderers.bundle_renderer.ServiceRenderer`` in production).
     :param check_folder_path: a design folder that must match the catalogue version.
     """
     started = time.perf_counter()
@@ -270,10 +269,9 @@ def build_bundle(db, settings, ref: str, *, parameters: Mapping[str, Any] | None
     if check_folder_path is not None:
         check_folder(snap, Path(check_folder_path))
     full_ref = f"{snap.detail['slug']}@{snap.detail['version']}"
-    renderer = renderer or ServiceRenderer(db, settings)
     formats = [f for f in FORMATS if f != "step" or not snap.detail.get("no_step")]
     rendered = renderer(full_ref, snap.canonical, formats, quality)
-    name, files = compose(snap, rendered, quality)
+    name, files = compose(snap, rendered, quality, renderer)
     data = archive.zip_bytes(name, files)
     path = Path(out_dir) / f"{name}.zip"
     written = archive.write_atomic(path, data)

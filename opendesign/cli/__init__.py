@@ -17,5 +17,10 @@ from . import render  # noqa: F401
 from . import bundle  # noqa: F401
 from . import search  # noqa: F401
 from . import init  # noqa: F401
+# The render worker is a command of the renderers layer; the lead moves this line into the
+# CLI's command registry (the "cli" branch) at merge.
+from renderers.worker_cli import worker as _worker
+
+main.add_command(_worker)
 
 __all__ = ["main"]

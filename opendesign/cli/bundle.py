@@ -61,10 +61,13 @@ def bundle() -> None:
 def build_command(app: AppContext, ref: str, params: tuple[str, ...], quality: str, out_dir: str,
                   check_folder: str | None, as_json: bool) -> None:
     """Build dist/<slug>-<version>[-p<hash>].zip for SLUG or SLUG@VERSION from the render cache."""
+    from renderers.bundle_renderer import ServiceRenderer
+
     from ..bundles import build_bundle
 
-    result = build_bundle(app.db, app.settings, ref, parameters=_parse_params(params), quality=quality,
-                          out_dir=out_dir, check_folder_path=check_folder)
+    result = build_bundle(app.db, app.settings, ref, renderer=ServiceRenderer(app.db, app.settings),
+                          parameters=_parse_params(params), quality=quality, out_dir=out_dir,
+                          check_folder_path=check_folder)
     if as_json:
         emit_json(result.as_dict())
         return

@@ -115,11 +115,12 @@ def render_command(app: AppContext, ref: str | None, params: tuple[str, ...], fo
     if not ref:
         raise click.UsageError("give a SLUG[@VERSION], or --all")
     from renderers.errors import RenderError
-    from renderers.service import render
+    from renderers.job_client import JobRenderer
 
     values = _parse_params(params)
     try:
-        infos = render(app.db, app.settings, ref, values, list(formats), quality)
+        # A job on the preview queue when broker_url is set; this process's pool otherwise.
+        infos = JobRenderer(app.settings, app.db, queue="preview").render(ref, values, list(formats), quality)
     except RenderError as exc:
         if as_json:
             emit_json({"ok": False, "error": exc.as_dict()})
@@ -135,15 +136,23 @@ def render_command(app: AppContext, ref: str | None, params: tuple[str, ...], fo
 
 def _render_all(app: AppContext, formats: list[str], quality: str, output: str | None, as_json: bool) -> None:
     from renderers.errors import RenderError
-    from renderers.pool import get_pool
-    from renderers.service import render
+    from renderers.job_client import JobRenderer
 
     with app.db.session() as session:
         latest = [d.latest_version for d in queries.list_designs(session) if d.latest_version is not None]
         refs = [v.ref for v in latest]
         # --all asks for what each design has: a design of mesh files has no STEP to give.
         no_step = {v.ref for v in latest if kinds.no_step_reason(v.manifest or {})}
-    pool = get_pool(app.settings)
+    # With broker_url set, every design is a job on the batch queue for the Celery workers;
+    # without it, this process's warm pool renders them.
+    renderer = JobRenderer(app.settings, app.db, queue="batch")
+    if renderer.remote:
+        pool, threads = None, max(1, min(len(refs), 32))
+    else:
+        from renderers.pool import get_pool
+
+        pool = get_pool(app.settings)
+        threads = max(1, pool.size)
     results: dict[str, dict] = {}
     started = time.perf_counter()
 
@@ -151,7 +160,7 @@ def _render_all(app: AppContext, formats: list[str], quality: str, output: str |
         t0 = time.perf_counter()
         try:
             wanted = [f for f in formats if not (f == "step" and ref in no_step)] or ["stl"]
-            infos = render(app.db, app.settings, ref, {}, wanted, quality, pool=pool)
+            infos = renderer.render(ref, {}, wanted, quality, pool=pool)
             if output:
                 infos = _write_out(app, infos, str(Path(output) / ref.replace("@", "-")), as_dir=True)
             return {"ref": ref, "ok": True, "seconds": time.perf_counter() - t0, "artifacts": infos}
@@ -159,7 +168,7 @@ def _render_all(app: AppContext, formats: list[str], quality: str, output: str |
             return {"ref": ref, "ok": False, "seconds": time.perf_counter() - t0, "error": exc}
 
     show = not as_json and sys.stderr.isatty()
-    with ThreadPoolExecutor(max(1, pool.size)) as executor, \
+    with ThreadPoolExecutor(threads) as executor, \
             click.progressbar(length=len(refs), label="rendering", file=sys.stderr, hidden=not show,
                               item_show_func=lambda r: r or "") as bar:
         futures = {executor.submit(one, ref): ref for ref in refs}
@@ -190,6 +199,12 @@ def _render_all(app: AppContext, formats: list[str], quality: str, output: str |
                    f"{time.perf_counter() - started:.1f} s")
     if failed:
         sys.exit(1)
+
+
+def _broker_report(settings) -> dict:
+    from renderers.celery_dispatch import CeleryDispatcher
+
+    return CeleryDispatcher(settings).describe()
 
 
 _PROBE = b"""import cadquery as cq
@@ -251,6 +266,9 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
     except Exception as exc:  # noqa: BLE001 — a doctor reports, it does not fail on the cache
         report["cache"]["error"] = str(exc)
     ok = True
+    if settings.broker_url:
+        report["broker"] = _broker_report(settings)
+        ok = report["broker"]["reachable"]
     if probe:
         from renderers.errors import RenderError
 
@@ -293,8 +311,13 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
             rows.append(("probe", f"ok — sandbox started in {p['zygote_start_seconds']:.2f} s, test cube rendered "
                                   f"in {p['render_seconds']:.3f} s" if p["ok"]
                          else f"FAILED — {p['error']['category']}: {p['error']['message']}"))
+        if "broker" in report:
+            from renderers.celery_dispatch import doctor_rows
+
+            rows += doctor_rows(report["broker"])
         for key, value in rows:
-            colour = "red" if value.startswith(("NONE", "none", "FAILED", "not installed", "OFF", "NOT")) else None
+            colour = "red" if value.startswith(("NONE", "none", "FAILED", "not installed", "OFF", "NOT",
+                                                "UNREACHABLE")) else None
             click.echo(f"{key:<11} " + click.style(value, fg=colour))
     if not ok:
         sys.exit(1)

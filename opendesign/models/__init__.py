@@ -4,11 +4,13 @@ from .accounts import ApiToken, AuditEvent, User, UserSession
 from .base import Base, utcnow
 from .catalogue import Artifact, Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
 from .commons import Contribution, Maker, Production
+from .jobs import RenderFailure, RenderJobRow
 from .ledger import Attestation, AttestationChallenge, ChallengeResolution, DesignSteward, LedgerReview
 from .presets import ParameterSet
 
 __all__ = [
     "ApiToken", "Artifact", "Attestation", "AttestationChallenge", "AuditEvent", "Author", "Base", "BomItem",
     "ChallengeResolution", "Contribution", "Design", "DesignFile", "DesignSteward", "DesignVersion", "LedgerReview",
-    "Lineage", "Maker", "Parameter", "ParameterSet", "Part", "Production", "Tag", "User", "UserSession", "utcnow",
+    "Lineage", "Maker", "Parameter", "ParameterSet", "Part", "Production", "RenderFailure", "RenderJobRow", "Tag",
+    "User", "UserSession", "utcnow",
 ]

@@ -12,8 +12,13 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
+    import threading
+
     from . import bundles, commons, makers, render, search
 
+    # Request threads that may wait for a render or a bundle at once (RENDER_WAITERS); the rest answer
+    # 202 at once, so a burst of renders always leaves threads for the pages.
+    app.extensions["opendesign.render_waiters"] = threading.BoundedSemaphore(max(1, int(app.config["RENDER_WAITERS"])))
     bundles.init_app(app)
     commons.init_app(app)
     makers.init_app(app)

@@ -3,7 +3,9 @@
 A bundle for a custom parameter set renders every part in every format
 first, which can take longer than a browser should wait for a response. A
 build runs in a small thread pool; the request waits at most *wait* seconds
-and otherwise gets a job to come back for (the page refreshes itself). Equal
+— and only while fewer than ``RENDER_WAITERS`` request threads wait for a
+render or a bundle — and otherwise gets a job to come back for (the page
+refreshes itself). Equal
 requests share one build: the job key is the version's content hash and the
 canonical parameters. Finished builds are remembered while their file exists,
 so a repeated download does not rebuild the zip.
@@ -43,11 +45,14 @@ class BundleBuilder:
         self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="web-bundle")
         self._jobs: OrderedDict[str, Future] = OrderedDict()
         self._lock = threading.Lock()
+        self._waiters = app.extensions["opendesign.render_waiters"]
 
     def _build(self, ref: str, values: dict[str, Any]):
         from opendesign.bundles import build_bundle
+        from renderers.bundle_renderer import ServiceRenderer
 
-        return build_bundle(self.db, self.settings, ref, parameters=values, out_dir=self.settings.home / "bundles")
+        return build_bundle(self.db, self.settings, ref, renderer=ServiceRenderer(self.db, self.settings),
+                            parameters=values, out_dir=self.settings.home / "bundles")
 
     def build(self, version, canonical: dict[str, Any], wait: float) -> BundleJob:
         """The finished bundle of *version* with *canonical* values, or a running job after *wait* seconds.
@@ -66,10 +71,16 @@ class BundleBuilder:
                 while len(self._jobs) > MAX_JOBS:
                     self._jobs.popitem(last=False)
             self._jobs.move_to_end(key)
+        if future.done():
+            return BundleJob(key, future.result())
+        if not self._waiters.acquire(blocking=False):
+            return BundleJob(key)  # enough request threads wait already: come back for it
         try:
             return BundleJob(key, future.result(timeout=wait))
         except FutureTimeout:
             return BundleJob(key)
+        finally:
+            self._waiters.release()
 
 
 def init_app(app: Flask) -> None:

@@ -12,13 +12,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
-import threading
-from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor, TimeoutError as FutureTimeout
+import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +33,8 @@ FORMATS = ("stl", "3mf", "step", "glb", "svg")
 CONTENT_TYPES = {"stl": "model/stl", "3mf": "model/3mf", "glb": "model/gltf-binary", "step": "model/step",
                  "svg": "image/svg+xml"}
 QUALITIES = ("draft", "normal", "fine")
-MAX_JOBS = 1000
+#: What a job id looks like (renderers.jobs.job_id_for): anything else is not looked up.
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class RenderUnavailable(OpenDesignError):
@@ -75,7 +73,8 @@ class NullRenderer:
 
     available = False
 
-    def render(self, session, version, params, formats, quality="normal", wait=None, part=None) -> RenderSet:
+    def render(self, session, version, params, formats, quality="normal", wait=None, part=None, queue="preview",
+               **options) -> RenderSet:
         raise RenderUnavailable("the render pipeline is not available on this server")
 
     def cached(self, session, version, params, formats, quality="normal") -> RenderSet:
@@ -89,6 +88,9 @@ class NullRenderer:
 
     def job(self, job_id: str) -> dict | None:
         return None
+
+    def describe(self) -> dict:
+        return {"kind": "none"}
 
     def warm(self) -> None:
         pass
@@ -116,74 +118,122 @@ def _render_status(exc: BaseException) -> int:
 
 
 class WebRenderer:
+    """Renders for the pages and the API through the job seam (``renderers.jobs`` + a dispatcher).
+
+    A request never renders on its own thread: it looks in the cache, else
+    queues a job (one per render, shared by every process through the database)
+    and waits for it at most *wait* seconds — and only while fewer than
+    ``RENDER_WAITERS`` request threads are already waiting, so a burst of
+    renders cannot take every thread of the server away from the pages. The
+    others answer at once with the job to poll.
+    """
+
     available = True
 
     def __init__(self, app: Flask):
-        from renderers import service
+        from renderers import jobs, service
         from renderers.cache import FileArtifactStore
+        from renderers.dispatch import get_dispatcher
         from renderers.formats import FORMATS as REGISTRY
 
         self._service = service
+        self._jobs = jobs
         self.settings = app.config["SETTINGS"]
         self.db = app.extensions["opendesign.db"]
         self.store = FileArtifactStore(self.db, self.settings)
         self.registry = REGISTRY
-        self._executor = ThreadPoolExecutor(max(2, self.settings.render_pool_size * 2), thread_name_prefix="web-render")
-        self._jobs: OrderedDict[str, Future] = OrderedDict()
-        self._jobs_lock = threading.Lock()
+        self.dispatcher = get_dispatcher(self.settings, self.db)
+        self._waiters = app.extensions["opendesign.render_waiters"]
         self._verified: dict[str, tuple[int, int]] = {}
         # (sha256, format) -> (path, download filename, (size, mtime_ns)) of files located and verified before.
         self._located: dict[tuple[str, str], tuple[Path, str, tuple[int, int]]] = {}
 
     # -- helpers ----------------------------------------------------------------------------
-    @staticmethod
-    def _file(info) -> RenderedFile:
-        return RenderedFile(format=info.format, part=info.part, sha256=info.sha256, size=info.bytes,
-                            filename=info.filename, triangles=info.triangles, cached=info.cache_hit)
-
     def _snapshot(self, version: DesignVersion):
         return self._service.DesignSnapshot.of(version)
 
-    def _job_id(self, snap, params: dict, formats: tuple[str, ...], quality: str) -> str:
-        raw = json.dumps([snap.content_hash, params, sorted(formats), quality], sort_keys=True, default=str)
-        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    @staticmethod
+    def _files(job: dict) -> list[RenderedFile]:
+        return [RenderedFile(format=f["format"], part=f["part"], sha256=f["sha256"], size=f["bytes"],
+                             filename=f["filename"], triangles=f.get("triangles")) for f in job.get("files", [])]
+
+    def _complete(self, session, renders: RenderSet, formats: tuple[str, ...], part: str | None) -> bool:
+        """Whether *renders* holds every file asked for, each still on disk with its recorded bytes."""
+        for fmt in formats:
+            # A design that declares one part may render it as the whole model: the API serves that.
+            wanted = renders.get(fmt, part) or renders.get(fmt, None)
+            if wanted is None or self.locate(session, wanted.sha256, fmt) is None:
+                return False
+        return True
+
+    def _wait(self, job: dict, wait: float | None) -> dict:
+        """Poll *job* until it is no longer pending, for at most *wait* seconds (the database is the truth)."""
+        if not wait or wait <= 0 or not self._waiters.acquire(blocking=False):
+            return job
+        try:
+            deadline = time.monotonic() + wait
+            pause = 0.02
+            while job["status"] == "pending":
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                time.sleep(min(pause, left))
+                pause = min(pause * 1.5, 0.25)
+                job = self._jobs.get_job(self.db, job["id"]) or job
+            return job
+        finally:
+            self._waiters.release()
 
     # -- rendering --------------------------------------------------------------------------
     def render(self, session, version: DesignVersion, params: dict[str, Any], formats, quality="normal",
-               wait: float | None = None, part: str | None = None) -> RenderSet:
-        snap = self._snapshot(version)
+               wait: float | None = None, part: str | None = None, queue: str = "preview", **options) -> RenderSet:
+        """The files of one render from the cache, else the job that makes them (waited on up to *wait* s).
+
+        :raises RenderError: the render failed (now, or remembered from a while ago), or bad parameters.
+        :raises RenderRateLimited: a new render over the client's or the design's limit.
+        """
+        from renderers.errors import SANDBOX_FAILURE, RenderError
+
+        from ..render_limits import charge
+
         formats = tuple(formats)
-        job_id = self._job_id(snap, params, formats, quality)
-        with self._jobs_lock:
-            future = self._jobs.get(job_id)
-            if future is None or (future.done() and future.exception() is not None):
-                future = self._executor.submit(self._service.render, self.db, self.settings, snap, params,
-                                               formats, quality)
-                self._jobs[job_id] = future
-                while len(self._jobs) > MAX_JOBS:
-                    self._jobs.popitem(last=False)
-        try:
-            infos = future.result(timeout=wait)
-        except FutureTimeout:
-            return RenderSet(pending_job=job_id)
-        return RenderSet(files=[self._file(i) for i in infos])
+        hit = self.cached(session, version, params, formats, quality)
+        if self._complete(session, hit, formats, part):
+            return hit
+        snap = self._snapshot(version)
+        request_ = self._jobs.prepare(self.db, snap, params, formats, quality, part, queue)
+        known = self._jobs.get_job(self.db, request_.id)
+        if known is None or known["state"] not in ("queued", "running"):
+            # Only what may start a render counts: not a job already under way, not a remembered failure.
+            if self._jobs.remembered_failure(self.db, request_.version_id, request_.params_json,
+                                             request_.quality) is None:
+                charge(snap.slug)
+        job = self._jobs.enqueue(self.db, self.dispatcher, request_, None, formats, quality, part, queue, **options)
+        job = self._wait(job, wait)
+        if job["status"] == "failed":
+            raise RenderError(job.get("category") or SANDBOX_FAILURE, job.get("error") or "the render failed",
+                              ref=snap.ref)
+        if job["status"] == "done":
+            return RenderSet(files=self._files(job))
+        return RenderSet(pending_job=job["id"])
 
     def job(self, job_id: str) -> dict | None:
-        with self._jobs_lock:
-            future = self._jobs.get(job_id)
-        if future is None:
-            return None
-        if not future.done():
-            return {"id": job_id, "status": "pending"}
-        exc = future.exception()
-        if exc is not None:
-            from ..redact import redact
+        """The job as ``/api/v1/jobs/<id>`` shows it (any process's job: the state is in the database)."""
+        from ..redact import redact
 
-            return {"id": job_id, "status": "failed", "error": redact(str(exc)),
-                    "category": getattr(exc, "category", None)}
-        return {"id": job_id, "status": "done", "files": [
-            {"format": i.format, "part": i.part, "sha256": i.sha256, "bytes": i.bytes, "filename": i.filename,
-             "url": f"/files/{i.sha256}.{i.format}"} for i in future.result()]}
+        if not _JOB_ID.fullmatch(job_id):
+            return None
+        job = self._jobs.get_job(self.db, job_id)
+        if job is None:
+            return None
+        if job.get("error"):
+            job["error"] = redact(job["error"])
+        for f in job.get("files", []):
+            f.pop("key", None)  # the cache's internal name: nothing a client can use
+        return job
+
+    def describe(self) -> dict:
+        return self.dispatcher.describe()
 
     def cached(self, session, version: DesignVersion, params: dict[str, Any], formats, quality="normal") -> RenderSet:
         """What the cache already holds for these parameters: one query, nothing rendered."""

@@ -21,6 +21,7 @@ from ..adapters import makers as maker_accounts
 from ..adapters.render import CONTENT_TYPES, FORMATS, QUALITIES
 from ..auth import token_required
 from ..db import database, get_session
+from ..errors import error_response
 from ..inputs import json_body
 from ..listings import card
 from ..openapi import openapi_document
@@ -159,10 +160,17 @@ def render(slug: str):
 
 @bp.get("/jobs/<job_id>")
 def job(job_id: str):
+    """A render job's state: pending, done (with its files) or failed (with the category and reason).
+
+    Jobs are rows of the catalogue database, so any web process answers for a job any other handed out.
+    """
     status = render_service().job(job_id)
     if status is None:
-        return Response(status=404)
-    return jsonify(status)
+        return error_response(404, f"no render job {job_id!r}: it never existed or belongs to a removed version")
+    headers = {"Cache-Control": "no-store"}
+    if status["status"] == "pending":
+        headers["Retry-After"] = "1"
+    return jsonify(status), 200, headers
 
 
 @bp.get("/search")

@@ -1,0 +1,210 @@
+"""Render workers on Celery: throughput with 1 vs 2 workers, previews during a batch flood.
+
+Everything is real and started here: a private ``redis-server``, ``opendesign
+worker`` subprocesses (one render slot each, their own bubblewrap zygote), the
+catalogue in a temporary home (SQLite, or ``OPENDESIGN_DATABASE_URL``). Jobs go
+through the seam the web API uses (``renderers.jobs.enqueue`` + the Celery
+dispatcher); a job's latency is from the request to the ``done`` row.
+
+(1) throughput — 20 distinct parameter sets of a small design, all queued at
+    once on the preview queue (where API renders go), with 1 worker and then with 2 workers: ratio = time(1) / time(2),
+    target >= 1.8. Both measured in one run, so machine load hits both.
+(2) previews   — the latency of 8 preview renders (distinct parameters, one at
+    a time) on the idle pair of workers, then again while 22 bundle renders
+    (every seed design, the bundle's five formats) wait on the batch queue:
+    p50/p95, target loaded p95 within 1.5x of idle. ``--layout reserved`` (the
+    default, as ``make cluster`` runs): the second worker serves previews only;
+    ``--layout shared``: both workers serve both queues.
+
+    python benchmarks/scale_render.py            # prints a table
+    python benchmarks/scale_render.py --json
+    python benchmarks/scale_render.py --nap 1    # each build also sleeps 1 s (isolates dispatch from CPU)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from opendesign.catalogue.importer import import_designs  # noqa: E402
+from opendesign.config import load_settings  # noqa: E402
+from opendesign.db import Database  # noqa: E402
+from renderers import jobs  # noqa: E402
+from renderers.celery_dispatch import CeleryDispatcher  # noqa: E402
+from tests.celery_support import RedisServer, Worker, wait_for, wait_for_workers  # noqa: E402
+
+TARGETS = {"throughput_ratio": 1.8, "preview_p95_ratio": 1.5}
+BUNDLE_FORMATS = ["stl", "3mf", "step", "glb", "svg"]
+
+PROBE_TOML = """slug = "scale-probe"
+title = "Scale probe"
+summary = "A small filleted block rendered by the scale benchmark."
+version = "1.0.0"
+license = "CERN-OHL-S-2.0"
+category = "tools-fabrication"
+tags = ["benchmark"]
+derived_from = []
+authors = [{ name = "Benchmark", contact = "https://example.org" }]
+parameters = [
+  { name = "width", type = "float", default = 20.0, min = 5.0, max = 500.0, label = "Width" },
+  { name = "nap", type = "float", default = 0.0, min = 0.0, max = 30.0, label = "Nap" },
+]
+parts = [{ name = "body", material = "PETG", process = "fdm", quantity = 1 }]
+"""
+
+PROBE_MODEL = """import time
+
+import cadquery as cq
+
+
+def build(params):
+    time.sleep(params["nap"])
+    return cq.Workplane("XY").box(params["width"], 20, 10).edges("|Z").fillet(2).faces(">Z").hole(4)
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+class Bench:
+    def __init__(self, home: Path, nap: float):
+        self.nap = nap
+        self.redis = RedisServer(home).start()
+        self.env = {"OPENDESIGN_HOME": str(home / "var"), "OPENDESIGN_BROKER_URL": self.redis.url,
+                    "OPENDESIGN_RENDER_POOL_SIZE": "1"}
+        if os.environ.get("OPENDESIGN_DATABASE_URL"):
+            self.env["OPENDESIGN_DATABASE_URL"] = os.environ["OPENDESIGN_DATABASE_URL"]
+        (home / "var").mkdir()
+        self.settings = load_settings(environ=self.env)
+        self.db = Database(self.settings)
+        self.db.migrate()
+        probe = home / "designs" / "scale-probe"
+        probe.mkdir(parents=True)
+        (probe / "design.toml").write_text(PROBE_TOML)
+        (probe / "model.py").write_text(PROBE_MODEL)
+        (probe / "README.md").write_text("# Scale probe\n")
+        report = import_designs(self.db, [str(home / "designs"), str(ROOT / "designs")])
+        if not report.ok:
+            raise SystemExit(f"import failed: {report}")
+        with self.db.session() as session:
+            from opendesign.catalogue import queries
+
+            self.seeds = [d.latest_version.ref for d in queries.list_designs(session)
+                          if d.latest_version is not None and d.slug != "scale-probe"]
+        self.dispatcher = CeleryDispatcher(self.settings, self.db)
+        self.workers: list[Worker] = []
+        self.logs = home
+        self.widths = iter(range(30, 10_000))
+
+    def start_worker(self, queues: str = "preview,batch") -> None:
+        name = f"w{len(self.workers) + 1}"
+        self.workers.append(Worker(self.env, name, self.logs, queues=queues))
+        wait_for_workers(self.dispatcher, [w.name for w in self.workers], timeout=300)
+
+    def submit(self, ref: str, params: dict, formats: list[str], queue: str, quality: str = "draft") -> str:
+        return jobs.enqueue(self.db, self.dispatcher, ref, params, formats, quality, None, queue)["id"]
+
+    def probe(self, queue: str = "preview") -> str:
+        return self.submit("scale-probe", {"width": float(next(self.widths)), "nap": self.nap}, ["stl"], queue)
+
+    def wait(self, ids: list[str], timeout: float = 1800) -> None:
+        def all_finished():
+            states = [jobs.get_job(self.db, i)["state"] for i in ids]
+            failed = [i for i, s in zip(ids, states) if s == "failed"]
+            if failed:
+                raise SystemExit(f"render failed: {jobs.get_job(self.db, failed[0])}")
+            return all(s == "done" for s in states)
+
+        wait_for(all_finished, timeout, f"{len(ids)} jobs", interval=0.05)
+
+    def throughput(self, count: int = 20) -> float:
+        started = time.perf_counter()
+        ids = [self.probe("preview") for _ in range(count)]  # the queue API renders use
+        self.wait(ids)
+        return time.perf_counter() - started
+
+    def previews(self, count: int = 8) -> list[float]:
+        latencies = []
+        for _ in range(count):
+            started = time.perf_counter()
+            self.wait([self.probe("preview")])
+            latencies.append(time.perf_counter() - started)
+        return latencies
+
+    def flood(self) -> list[str]:
+        return [self.submit(ref, {}, BUNDLE_FORMATS, "batch", quality="normal") for ref in self.seeds[:22]]
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.stop()
+        self.redis.stop()
+
+
+def run(nap: float, layout: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="opendesign-scale-") as tmp:
+        bench = Bench(Path(tmp), nap)
+        try:
+            bench.start_worker()
+            bench.wait([bench.probe()])  # warm: the first render pays the mesher's start-up
+            one = bench.throughput()
+            # "reserved": the second worker serves previews only, so a batch flood never holds every slot.
+            bench.start_worker("preview" if layout == "reserved" else "preview,batch")
+            bench.wait([bench.probe(), bench.probe()])
+            two = bench.throughput()
+            idle = bench.previews()
+            flood = bench.flood()
+            loaded = bench.previews()
+            queued_left = sum(jobs.get_job(bench.db, i)["state"] == "queued" for i in flood)
+            bench.wait(flood)
+        finally:
+            bench.close()
+    result = {
+        "nap_seconds": nap, "layout": layout,
+        "throughput": {"jobs": 20, "one_worker_seconds": round(one, 2), "two_workers_seconds": round(two, 2),
+                       "ratio": round(one / two, 2), "target": TARGETS["throughput_ratio"]},
+        "previews": {"count": len(idle), "flood": len(flood), "flood_still_queued_after": queued_left,
+                     "idle_p50": round(statistics.median(idle), 3), "idle_p95": round(percentile(idle, 0.95), 3),
+                     "loaded_p50": round(statistics.median(loaded), 3),
+                     "loaded_p95": round(percentile(loaded, 0.95), 3)},
+    }
+    p = result["previews"]
+    p["p50_ratio"] = round(p["loaded_p50"] / p["idle_p50"], 2)
+    p["p95_ratio"] = round(p["loaded_p95"] / p["idle_p95"], 2)
+    p["target"] = TARGETS["preview_p95_ratio"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nap", type=float, default=0.0, help="seconds each probe build sleeps")
+    parser.add_argument("--layout", choices=["reserved", "shared"], default="reserved",
+                        help="reserved: worker 2 serves previews only (as make cluster runs); shared: both serve both")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = run(args.nap, args.layout)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    t, p = result["throughput"], result["previews"]
+    print(f"throughput, 20 distinct parameter sets (nap {args.nap:g} s): 1 worker {t['one_worker_seconds']:.2f} s, "
+          f"2 workers {t['two_workers_seconds']:.2f} s, ratio {t['ratio']:.2f} (target >= {t['target']})")
+    print(f"layout {result['layout']}")
+    print(f"previews idle:   p50 {p['idle_p50'] * 1000:.0f} ms, p95 {p['idle_p95'] * 1000:.0f} ms")
+    print(f"previews with {p['flood']} bundle renders queued ({p['flood_still_queued_after']} still queued after): "
+          f"p50 {p['loaded_p50'] * 1000:.0f} ms, p95 {p['loaded_p95'] * 1000:.0f} ms "
+          f"(x{p['p50_ratio']:.2f} / x{p['p95_ratio']:.2f} of idle; target p95 within {p['target']}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Sending render jobs to Celery workers: the :class:`~renderers.dispatch.Dispatcher` used when
+``broker_url`` is set (:func:`renderers.dispatch.get_dispatcher` imports it lazily).
+
+A message is only a job id and its queue; the job itself is a row of
+``render_jobs`` that any worker claims (:func:`renderers.jobs.run_job`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from functools import cached_property
+from urllib.parse import urlsplit, urlunsplit
+
+from opendesign.config import Settings
+from . import celery_app
+from .celery_app import QUEUES, TASK_NAME
+from .errors import RendersUnavailable
+
+log = logging.getLogger(__name__)
+
+#: How long a publish may retry a lost broker connection before the request is answered 503.
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+
+class BrokerUnavailable(RendersUnavailable):
+    """The Redis broker cannot be reached: renders are unavailable until it is back."""
+
+
+def redact(url: str) -> str:
+    """*url* without its password, for logs and ``doctor``."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (OperationalError, RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class CeleryDispatcher:
+    """Publishes render jobs to the ``preview`` and ``batch`` queues of a Redis broker."""
+
+    #: Seconds a :meth:`describe` report is reused: ``/healthz`` asks often, a worker ping takes a second.
+    DESCRIBE_MAX_AGE = 5.0
+
+    def __init__(self, settings: Settings, db=None):
+        self.settings = settings
+        self.db = db
+        self._described: tuple[float, dict] | None = None
+        self._describe_lock = threading.Lock()
+
+    @cached_property
+    def app(self):
+        return celery_app.make_celery(self.settings)
+
+    def submit(self, job_id: str, queue: str, **options) -> None:
+        """Queue *job_id* on *queue*.
+
+        ``low_priority=True`` (speculative renders) goes to ``batch`` so it never delays a
+        preview somebody is waiting for.
+
+        :raises BrokerUnavailable: the broker did not take the message (after a short retry).
+        """
+        if queue not in QUEUES:
+            raise ValueError(f"unknown render queue {queue!r}; expected one of {', '.join(QUEUES)}")
+        if options.get("low_priority"):
+            queue = celery_app.BATCH
+        try:
+            self.app.send_task(TASK_NAME, args=[job_id], queue=queue, retry=True, retry_policy=PUBLISH_RETRY)
+        except _connection_errors() as exc:
+            raise BrokerUnavailable(f"renders are unavailable: the broker {redact(self.settings.broker_url)} "
+                                    f"did not accept job {job_id} ({exc})") from None
+
+    def reachable(self) -> tuple[bool, str]:
+        """Whether the broker answers, and what went wrong when it does not."""
+        try:
+            with self.app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=3)
+            return True, ""
+        except Exception as exc:  # noqa: BLE001 — reported, never raised
+            return False, str(exc) or exc.__class__.__name__
+
+    def describe(self) -> dict:
+        """Broker, reachability and the live workers with their sandbox mode (for ``doctor``/health).
+
+        Reused for :attr:`DESCRIBE_MAX_AGE` seconds, so a monitor polling ``/healthz`` does not
+        ping every worker on every request.
+        """
+        with self._describe_lock:
+            if self._described and time.monotonic() - self._described[0] < self.DESCRIBE_MAX_AGE:
+                return dict(self._described[1])
+            report = self._describe()
+            self._described = (time.monotonic(), report)
+            return dict(report)
+
+    def _describe(self) -> dict:
+        ok, error = self.reachable()
+        report: dict = {"kind": "celery", "broker": redact(self.settings.broker_url), "reachable": ok,
+                        "queues": list(QUEUES),
+                        "visibility_timeout_seconds": celery_app.visibility_timeout(self.settings)}
+        if not ok:
+            report["error"] = error
+            report["workers"] = {}
+            return report
+        try:
+            report["workers"] = celery_app.ping_workers(self.app, timeout=1.0)
+        except Exception as exc:  # noqa: BLE001
+            report["workers"] = {}
+            report["error"] = f"worker ping failed: {exc}"
+        return report
+
+
+def doctor_rows(report: dict) -> list[tuple[str, str]]:
+    """``doctor``'s lines for a :meth:`CeleryDispatcher.describe` report (red ones start in capitals)."""
+    if not report["reachable"]:
+        return [("broker", f"UNREACHABLE — {report['broker']}: {report.get('error', '')}; pages are served, "
+                           "renders answer 503 until it is back")]
+    rows = [("broker", f"{report['broker']} reachable (queues {', '.join(report['queues'])}; visibility "
+                       f"timeout {report['visibility_timeout_seconds']:g} s)")]
+    workers = report.get("workers") or {}
+    if not workers:
+        rows.append(("workers", "NONE answered the ping — renders wait in the queue until "
+                                "`opendesign worker` runs on a host"))
+    for name, info in sorted(workers.items()):
+        mode = info.get("sandbox", "?")
+        text = f"{name}: {mode}, {info.get('slots')} slot(s)"
+        rows.append(("worker", text if info.get("isolated") else f"NOT ISOLATED — {text} ({info.get('detail')})"))
+    return rows
