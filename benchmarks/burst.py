@@ -194,8 +194,8 @@ def run_once(repo: Path, args, label: str) -> dict:
             answered = time.perf_counter() - burst_started
             stop.set()
             watcher.join()
-            drained = drain(port, answers, args.drain_timeout)
-            drain_seconds = time.perf_counter() - burst_started if drained else None
+            left = drain(port, answers, args.drain_timeout)
+            drain_seconds = time.perf_counter() - burst_started if not left else None
         finally:
             server.terminate()
             try:
@@ -212,7 +212,8 @@ def run_once(repo: Path, args, label: str) -> dict:
                                             if idle_p["p95_ms"] and burst_p["p95_ms"] else None),
                 "render_answers": codes, "render_request_held": percentiles([a[2] for a in answers]),
                 "all_render_requests_answered_s": round(answered, 2),
-                "queue_drained_s": round(drain_seconds, 2) if drain_seconds else None}
+                "queue_drained_s": round(drain_seconds, 2) if drain_seconds else None,
+                "jobs_pending_at_drain_timeout": left}
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -222,8 +223,8 @@ def _set(event: threading.Event) -> threading.Event:
     return event
 
 
-def drain(port: int, answers: list[tuple[int, bytes, float]], timeout: float) -> bool:
-    """Poll every job a 202 handed out until it is done or failed; False if *timeout* passes first."""
+def drain(port: int, answers: list[tuple[int, bytes, float]], timeout: float) -> int:
+    """Poll every job a 202 handed out until it is done or failed; how many were still pending after *timeout*."""
     jobs = []
     for status, body, _ in answers:
         if status == 202:
@@ -236,7 +237,7 @@ def drain(port: int, answers: list[tuple[int, bytes, float]], timeout: float) ->
             jobs.pop(0)
         else:
             time.sleep(0.5)
-    return not jobs
+    return len(jobs)
 
 
 def main() -> None:
@@ -268,7 +269,8 @@ def main() -> None:
         held = r["render_request_held"]
         print(f"  render answers {r['render_answers']}; each held its connection p50 {held['p50_ms']} ms, "
               f"p95 {held['p95_ms']} ms; all answered after {r['all_render_requests_answered_s']} s; "
-              f"queue drained after {r['queue_drained_s']} s")
+              f"queue drained after {r['queue_drained_s']} s ({r['jobs_pending_at_drain_timeout']} jobs still "
+              "pending at the drain timeout)")
 
 
 if __name__ == "__main__":
