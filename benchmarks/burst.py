@@ -159,10 +159,11 @@ def run_once(repo: Path, args, label: str) -> dict:
             env["OPENDESIGN_RENDER_LIMIT_PER_CLIENT"] = "100000 per minute"
             env["OPENDESIGN_RENDER_LIMIT_PER_DESIGN"] = "100000 per minute"
         cli = [sys.executable, "-c", "from opendesign.cli import main; main()"]
-        subprocess.run([*cli, "import", folders["designs"], folders["sleepy"]], env=env, check=True,
+        # cwd=repo: ``python -c`` puts the working folder first on sys.path, ahead of PYTHONPATH.
+        subprocess.run([*cli, "import", folders["designs"], folders["sleepy"]], env=env, check=True, cwd=repo,
                        stdout=subprocess.DEVNULL)
         port = free_port()
-        server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env,
+        server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, cwd=repo,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_up(port)
