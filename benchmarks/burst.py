@@ -86,6 +86,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: Status recorded for a request that got no answer within its timeout (its time is then a lower bound).
+NO_ANSWER = 0
+
+
 def get(port: int, path: str, timeout: float = 120) -> tuple[int, bytes, float]:
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -93,6 +97,8 @@ def get(port: int, path: str, timeout: float = 120) -> tuple[int, bytes, float]:
         conn.request("GET", path)
         response = conn.getresponse()
         return response.status, response.read(), time.perf_counter() - started
+    except TimeoutError:
+        return NO_ANSWER, b"", time.perf_counter() - started
     finally:
         conn.close()
 
@@ -110,11 +116,18 @@ def wait_up(port: int, timeout: float = 300) -> None:
 
 
 def percentiles(values: list[float]) -> dict:
+    """p50/p95/p99/max and mean in ms. A stall shows in the tail and the mean: a visitor stuck 20 s makes one slow
+    load while the others make hundreds of fast ones."""
     if not values:
-        return {"n": 0, "p50_ms": None, "p95_ms": None}
+        return {"n": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None, "mean_ms": None}
     ordered = sorted(values)
-    return {"n": len(ordered), "p50_ms": round(statistics.median(ordered) * 1000, 1),
-            "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 1)}
+
+    def at(q: float) -> float:
+        return round(ordered[max(0, int(len(ordered) * q) - 1)] * 1000, 1)
+
+    return {"n": len(ordered), "p50_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": at(0.95),
+            "p99_ms": at(0.99), "max_ms": round(ordered[-1] * 1000, 1),
+            "mean_ms": round(statistics.fmean(ordered) * 1000, 1)}
 
 
 def visitors(port: int, clients: int, stop: threading.Event, minimum: int) -> list[float]:
@@ -129,7 +142,7 @@ def visitors(port: int, clients: int, stop: threading.Event, minimum: int) -> li
                     return
             status, _, seconds = get(port, "/")
             with lock:
-                latencies.append(seconds if status == 200 else float("inf"))
+                latencies.append(seconds)  # a failed or unanswered load counts with the time it took
 
     threads = [threading.Thread(target=visitor) for _ in range(clients)]
     for t in threads:
@@ -159,10 +172,11 @@ def run_once(repo: Path, args, label: str) -> dict:
             env["OPENDESIGN_RENDER_LIMIT_PER_CLIENT"] = "100000 per minute"
             env["OPENDESIGN_RENDER_LIMIT_PER_DESIGN"] = "100000 per minute"
         cli = [sys.executable, "-c", "from opendesign.cli import main; main()"]
-        subprocess.run([*cli, "import", folders["designs"], folders["sleepy"]], env=env, check=True,
+        # cwd=repo: ``python -c`` puts the working folder first on sys.path, ahead of PYTHONPATH.
+        subprocess.run([*cli, "import", folders["designs"], folders["sleepy"]], env=env, check=True, cwd=repo,
                        stdout=subprocess.DEVNULL)
         port = free_port()
-        server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env,
+        server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, cwd=repo,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_up(port)
@@ -194,8 +208,8 @@ def run_once(repo: Path, args, label: str) -> dict:
             answered = time.perf_counter() - burst_started
             stop.set()
             watcher.join()
-            drained = drain(port, answers, args.drain_timeout)
-            drain_seconds = time.perf_counter() - burst_started if drained else None
+            left = drain(port, answers, args.drain_timeout)
+            drain_seconds = time.perf_counter() - burst_started if not left else None
         finally:
             server.terminate()
             try:
@@ -212,7 +226,8 @@ def run_once(repo: Path, args, label: str) -> dict:
                                             if idle_p["p95_ms"] and burst_p["p95_ms"] else None),
                 "render_answers": codes, "render_request_held": percentiles([a[2] for a in answers]),
                 "all_render_requests_answered_s": round(answered, 2),
-                "queue_drained_s": round(drain_seconds, 2) if drain_seconds else None}
+                "queue_drained_s": round(drain_seconds, 2) if drain_seconds else None,
+                "jobs_pending_at_drain_timeout": left}
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -222,8 +237,8 @@ def _set(event: threading.Event) -> threading.Event:
     return event
 
 
-def drain(port: int, answers: list[tuple[int, bytes, float]], timeout: float) -> bool:
-    """Poll every job a 202 handed out until it is done or failed; False if *timeout* passes first."""
+def drain(port: int, answers: list[tuple[int, bytes, float]], timeout: float) -> int:
+    """Poll every job a 202 handed out until it is done or failed; how many were still pending after *timeout*."""
     jobs = []
     for status, body, _ in answers:
         if status == 202:
@@ -236,7 +251,7 @@ def drain(port: int, answers: list[tuple[int, bytes, float]], timeout: float) ->
             jobs.pop(0)
         else:
             time.sleep(0.5)
-    return not jobs
+    return len(jobs)
 
 
 def main() -> None:
@@ -263,12 +278,14 @@ def main() -> None:
               f"load average {r['load_average_at_burst']}")
         for name in ("home_idle", "home_during_burst"):
             p = r[name]
-            print(f"  {name:<20} p50 {p['p50_ms']} ms  p95 {p['p95_ms']} ms  ({p['n']} loads)")
+            print(f"  {name:<20} p50 {p['p50_ms']} ms  p95 {p['p95_ms']} ms  p99 {p['p99_ms']} ms  "
+                  f"max {p['max_ms']} ms  mean {p['mean_ms']} ms  ({p['n']} loads)")
         print(f"  p95 ratio burst/idle {r['p95_ratio_burst_to_idle']}")
         held = r["render_request_held"]
         print(f"  render answers {r['render_answers']}; each held its connection p50 {held['p50_ms']} ms, "
               f"p95 {held['p95_ms']} ms; all answered after {r['all_render_requests_answered_s']} s; "
-              f"queue drained after {r['queue_drained_s']} s")
+              f"queue drained after {r['queue_drained_s']} s ({r['jobs_pending_at_drain_timeout']} jobs still "
+              "pending at the drain timeout)")
 
 
 if __name__ == "__main__":

@@ -192,7 +192,7 @@ class WebRenderer:
         :raises RenderError: the render failed (now, or remembered from a while ago), or bad parameters.
         :raises RenderRateLimited: a new render over the client's or the design's limit.
         """
-        from renderers.errors import SANDBOX_FAILURE, RenderError
+        from renderers.errors import CATEGORIES, SANDBOX_FAILURE, RenderError
 
         from ..render_limits import charge
 
@@ -211,8 +211,8 @@ class WebRenderer:
         job = self._jobs.enqueue(self.db, self.dispatcher, request_, None, formats, quality, part, queue, **options)
         job = self._wait(job, wait)
         if job["status"] == "failed":
-            raise RenderError(job.get("category") or SANDBOX_FAILURE, job.get("error") or "the render failed",
-                              ref=snap.ref)
+            category = job.get("category") if job.get("category") in CATEGORIES else SANDBOX_FAILURE
+            raise RenderError(category, job.get("error") or "the render failed", ref=snap.ref)
         if job["status"] == "done":
             return RenderSet(files=self._files(job))
         return RenderSet(pending_job=job["id"])
