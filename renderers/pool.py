@@ -56,6 +56,9 @@ class RenderJob:
     #: Part names design.toml declares; a multi-part result must use them.
     parts: tuple[str, ...] = ()
     label: str = ""
+    #: Added to the worker's nice value (0 to 19): speculative renders run at 10 so that on a
+    #: shared CPU they yield to the renders somebody is waiting for.
+    nice: int = 0
 
 
 @dataclass
@@ -164,6 +167,10 @@ class WarmPool:
         if zygote is not None:
             zygote.kill()
 
+    def idle_slots(self) -> int:
+        """How many jobs could start right now without waiting for a slot."""
+        return self._slots.qsize()
+
     @property
     def isolated(self) -> bool:
         """Whether jobs run in bubblewrap (see :func:`renderers.launcher.plan`)."""
@@ -211,6 +218,7 @@ class WarmPool:
         names = sorted(job.files)
         header = {"slot": slot, "files": names, "params": dict(job.params), "formats": list(job.shape_formats),
                   "tolerance": job.tolerance, "angular_tolerance": job.angular_tolerance,
+                  "nice": job.nice,
                   "parts": list(job.parts), "limits": self.limits.as_dict()}
         return header, [bytes(job.files[n]) for n in names]
 

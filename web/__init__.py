@@ -90,7 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     csrf.init_app(app)
 
-    from . import adapters, auth, db, errors, filters, inputs, limits, security
+    from . import adapters, auth, db, errors, filters, inputs, limits, security, speculative
 
     db.init_app(app)
     security.init_app(app)
@@ -99,6 +99,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     adapters.init_app(app)
+    speculative.init_app(app)
 
     from .views import account, api, assets, catalogue, designs, files, ledger, licenses, makers, presets, presets_api
 

@@ -90,6 +90,9 @@ class NullRenderer:
     def job(self, job_id: str) -> dict | None:
         return None
 
+    def idle_slots(self) -> int:
+        return 0
+
     def warm(self) -> None:
         pass
 
@@ -150,7 +153,12 @@ class WebRenderer:
 
     # -- rendering --------------------------------------------------------------------------
     def render(self, session, version: DesignVersion, params: dict[str, Any], formats, quality="normal",
-               wait: float | None = None, part: str | None = None) -> RenderSet:
+               wait: float | None = None, part: str | None = None, nice: int = 0) -> RenderSet:
+        """The files, or (after *wait* seconds) the job to poll; *nice* > 0 for speculative renders.
+
+        A render of the same job already under way is joined, not started again, so a request
+        for a value the server is rendering ahead of the user waits for that render.
+        """
         snap = self._snapshot(version)
         formats = tuple(formats)
         job_id = self._job_id(snap, params, formats, quality)
@@ -158,7 +166,7 @@ class WebRenderer:
             future = self._jobs.get(job_id)
             if future is None or (future.done() and future.exception() is not None):
                 future = self._executor.submit(self._service.render, self.db, self.settings, snap, params,
-                                               formats, quality)
+                                               formats, quality, nice=nice)
                 self._jobs[job_id] = future
                 while len(self._jobs) > MAX_JOBS:
                     self._jobs.popitem(last=False)
@@ -167,6 +175,22 @@ class WebRenderer:
         except FutureTimeout:
             return RenderSet(pending_job=job_id)
         return RenderSet(files=[self._file(i) for i in infos])
+
+    def running(self) -> int:
+        """Renders this process has started and not finished (those waiting for a slot too)."""
+        with self._jobs_lock:
+            return sum(1 for future in self._jobs.values() if not future.done())
+
+    def idle_slots(self) -> int:
+        """Sandbox slots free right now and not about to be taken by a render of this process.
+
+        The pool's free slots miss a render that is still looking in the cache or loading its
+        files; counting this process's unfinished renders against the pool's size catches it.
+        """
+        from renderers.pool import get_pool
+
+        pool = get_pool(self.settings)
+        return max(0, min(pool.idle_slots(), pool.size - self.running()))
 
     def job(self, job_id: str) -> dict | None:
         with self._jobs_lock:
