@@ -24,6 +24,7 @@ const stats = (window.__opendesign = window.__opendesign || { meshes: 0, timings
 stats.samples = stats.samples || [];
 stats.ahead = stats.ahead || { offered: 0, accepted: 0, cached: 0, declined: 0 };
 const JOB_POLL_MS = 150;
+const KEPT_MESHES = 24;
 
 export function createPreview({ view, host, renderUrl, version, values, say, neighbours = () => [] }) {
   let timer = null, pendingStart = null, inFlight = false, generation = 0, lastUrl = null, moving = null;
@@ -49,7 +50,25 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
     }));
   }
 
+  // The GLB of draft URLs drawn or rendered ahead, newest last: going back to a value, or on to one
+  // the server rendered ahead, costs a parse and a frame, no request. Draft files are immutable for
+  // a version and its parameters (the server's cache is content-addressed), so nothing goes stale.
+  const buffers = new Map();
+  function keep(url, buffer) {
+    buffers.delete(url);
+    buffers.set(url, buffer);
+    while (buffers.size > KEPT_MESHES) buffers.delete(buffers.keys().next().value);
+  }
+
+  async function fetchInto(url, fileUrl) {
+    try {
+      const response = await fetch(fileUrl);
+      if (response.ok) keep(url, await response.arrayBuffer());
+    } catch (_) { /* only a head start lost */ }
+  }
+
   async function load(url, started = 0, requested = performance.now()) {
+    if (buffers.has(url)) return show(url, buffers.get(url), started, requested, requested);
     const response = await fetch(url, { headers: { Accept: "model/gltf-binary" } });
     if (response.status === 202) {
       // Still rendering in the background: ask again for the same file (the server dedupes the job).
@@ -69,7 +88,11 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
       throw new Error(message);
     }
     const buffer = await response.arrayBuffer();
-    const received = performance.now();
+    if (started) keep(url, buffer);
+    return show(url, buffer, started, requested, performance.now());
+  }
+
+  async function show(url, buffer, started, requested, received) {
     view.show(await view.parse(buffer));
     const ms = await drawn(started);
     if (started) {
@@ -101,6 +124,7 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
       if (response.status === 200) {
         stats.ahead.cached += 1;
         aheadUrls.add(url);
+        await fetchInto(url, (await response.json()).url);
         continue;
       }
       if (response.status !== 202) {
@@ -115,6 +139,10 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
         await new Promise((r) => setTimeout(r, JOB_POLL_MS));
         try {
           const state = await (await fetch(job)).json();
+          if (state.status === "done") {
+            const file = (state.files || []).find((f) => f.format === "glb" && !f.part);
+            if (file) await fetchInto(url, file.url);
+          }
           if (state.status !== "pending") break;
         } catch (_) {
           return;

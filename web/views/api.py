@@ -25,7 +25,7 @@ from ..db import database, get_session
 from ..inputs import json_body
 from ..listings import card
 from ..openapi import openapi_document
-from ..pages import find_version
+from ..pages import find_render_version, find_version
 from ..params import ParameterErrors, parse_params
 from .catalogue import run_search
 from .designs import record_refusal, upload_dir, upload_limits
@@ -118,7 +118,7 @@ def lineage(slug: str):
 @bp.get("/designs/<slug>/render")
 def render(slug: str):
     db = get_session()
-    v = find_version(db, slug, request.args.get("version"))
+    v = find_render_version(db, slug, request.args.get("version"))
     fmt = request.args.get("format", "stl")
     quality = request.args.get("quality", "normal")
     part = request.args.get("part") or None
