@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import threading
 import time
@@ -138,7 +139,8 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
         if found is None:
             continue
         name, low, high, step = found
-        kinds: dict[str, list[float]] = {"new_typed": [], "new_slider": [], "ahead": [], "cached": []}
+        kinds: dict[str, list[float]] = {"new_typed": [], "new_slider": [], "ahead": [], "ahead_pending": [],
+                                         "cached": []}
 
         def change(act, kind_of_new: str) -> None:
             seen = page.evaluate("window.__opendesign.samples.length")
@@ -183,6 +185,9 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
         "overall": {kind: _summary(samples) for kind, samples in overall.items()},
         "new_values": _summary(overall.get("new_typed", []) + overall.get("new_slider", [])),
         "ahead_or_cached": _summary(overall.get("ahead", []) + overall.get("cached", [])),
+        "ahead_ready_share": round(len(overall.get("ahead", [])) / max(1, len(overall.get("ahead", []))
+                                                                      + len(overall.get("ahead_pending", []))), 2),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "designs": {slug: {kind: _summary(s) for kind, s in kinds.items()} for slug, kinds in by_design.items()},
         "offers": ahead, "typed_debounce_ms": 150, "look_ms": LOOK_MS, "errors": errors,
     }
@@ -190,7 +195,8 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
     out.write_text(json.dumps(report, indent=2))
     with capsys.disabled():
         print(f"\nspeed report (parameter change -> mesh drawn, ms; written to {out}):")
-        print(json.dumps({k: report[k] for k in ("overall", "new_values", "ahead_or_cached", "offers", "errors")}))
+        print(json.dumps({k: report[k] for k in ("overall", "new_values", "ahead_or_cached", "ahead_ready_share",
+                                                 "offers", "load_average", "errors")}))
         for slug, kinds in report["designs"].items():
             print(f"  {slug:42} " + "  ".join(f"{k} {v.get('p50_ms', '-')}/{v.get('p95_ms', '-')}"
                                               for k, v in kinds.items()))

@@ -18,8 +18,9 @@ export const DEBOUNCE_MS = 150;
 
 // Timings (parameter change -> new mesh drawn) for the browser test to read, and where each went:
 // waiting (debounce, a render in flight), the request (render + transfer), parsing and drawing.
-// `samples` says what kind of value each timing is: "new", "cached" (drawn before on this page) or
-// "ahead" (offered to the server ahead of the user, and accepted); `ahead` counts the offers.
+// `samples` says what kind of value each timing is: "new", "cached" (drawn before on this page),
+// "ahead" (rendered ahead of the user, and ready) or "ahead_pending" (rendered ahead, not ready
+// yet: the request joined that render); `ahead` counts the offers.
 const stats = (window.__opendesign = window.__opendesign || { meshes: 0, timings: [], phases: [], errors: [] });
 stats.samples = stats.samples || [];
 stats.ahead = stats.ahead || { offered: 0, accepted: 0, cached: 0, declined: 0 };
@@ -68,7 +69,7 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
   }
 
   async function load(url, started = 0, requested = performance.now()) {
-    if (buffers.has(url)) return show(url, buffers.get(url), started, requested, requested);
+    if (buffers.has(url)) return show(url, buffers.get(url), started, requested, requested, true);
     const response = await fetch(url, { headers: { Accept: "model/gltf-binary" } });
     if (response.status === 202) {
       // Still rendering in the background: ask again for the same file (the server dedupes the job).
@@ -92,13 +93,14 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
     return show(url, buffer, started, requested, performance.now());
   }
 
-  async function show(url, buffer, started, requested, received) {
+  async function show(url, buffer, started, requested, received, kept = false) {
     view.show(await view.parse(buffer));
     const ms = await drawn(started);
     if (started) {
       stats.phases.push({ wait: requested - started, request: received - requested,
                           draw: performance.now() - received });
-      const kind = drawnUrls.has(url) ? "cached" : aheadUrls.has(url) ? "ahead" : "new";
+      // "ahead_pending": offered ahead, but its render was not done when the user got there.
+      const kind = drawnUrls.has(url) ? "cached" : aheadUrls.has(url) ? (kept ? "ahead" : "ahead_pending") : "new";
       stats.samples.push({ ms, kind });
     }
     drawnUrls.add(url);
