@@ -183,7 +183,7 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
   // Time from the first change of a burst, so the debounce (and any wait for the render in flight)
   // is part of what is measured.
   function changed({ typing, name = null, direction = 0 }) {
-    if (name) moving = { name, direction };
+    moving = name ? { name, direction } : null;  // a preset moves many at once: nothing to render ahead
     if (pendingStart === null) pendingStart = performance.now();
     clearTimeout(timer);
     timer = setTimeout(flush, typing ? DEBOUNCE_MS : 0);
