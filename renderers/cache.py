@@ -74,7 +74,8 @@ class StoredArtifact:
 class ArtifactStore(Protocol):
     def get(self, key: str) -> StoredArtifact | None: ...
 
-    def put(self, key: str, data: bytes | Iterable[bytes], meta: ArtifactMeta) -> StoredArtifact: ...
+    def put(self, key: str, data: bytes | Iterable[bytes], meta: ArtifactMeta, *,
+            durable: bool = True) -> StoredArtifact: ...
 
     def open_verified(self, key: str) -> tuple[BinaryIO, StoredArtifact] | None: ...
 
@@ -167,7 +168,7 @@ class FileArtifactStore:
         return f, entry
 
     # -- writing ----------------------------------------------------------------------------
-    def _write_tmp(self, key: str, chunks: Iterable[bytes]) -> tuple[Path, int, str]:
+    def _write_tmp(self, key: str, chunks: Iterable[bytes], durable: bool = True) -> tuple[Path, int, str]:
         fd, name = _mkstemp(self.tmp, key)
         digest, size = hashlib.sha256(), 0
         try:
@@ -177,19 +178,26 @@ class FileArtifactStore:
                     digest.update(chunk)
                     size += len(chunk)
                 f.flush()
-                os.fsync(f.fileno())
+                if durable:
+                    os.fsync(f.fileno())
         except BaseException:
             _unlink(name)
             raise
         return name, size, digest.hexdigest()
 
-    def put(self, key: str, data: bytes | Iterable[bytes], meta: ArtifactMeta) -> StoredArtifact:
-        """Store *data* under *key* atomically and record it; returns the new entry."""
+    def put(self, key: str, data: bytes | Iterable[bytes], meta: ArtifactMeta, *,
+            durable: bool = True) -> StoredArtifact:
+        """Store *data* under *key* atomically and record it; returns the new entry.
+
+        ``durable=False`` skips the fsyncs, for entries that can be rendered again (drafts):
+        the rename still makes the entry appear whole or not at all, and after a crash a
+        torn file fails its size or sha256 check, is dropped and is rendered again.
+        """
         chunks = [data] if isinstance(data, bytes | bytearray | memoryview) else data
         final = self.path(key, meta.format)
-        tmp_data, size, sha = self._write_tmp(key, chunks)
+        tmp_data, size, sha = self._write_tmp(key, chunks, durable)
         try:
-            tmp_meta, _, _ = self._write_tmp(key, [json.dumps(asdict(meta), sort_keys=True).encode()])
+            tmp_meta, _, _ = self._write_tmp(key, [json.dumps(asdict(meta), sort_keys=True).encode()], durable)
         except BaseException:
             _unlink(tmp_data)
             raise
@@ -197,7 +205,8 @@ class FileArtifactStore:
             final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.replace(tmp_data, final)
             os.replace(tmp_meta, self._meta_path(key))
-            _fsync_dir(final.parent)
+            if durable:
+                _fsync_dir(final.parent)
         except BaseException:
             _unlink(tmp_data)
             _unlink(tmp_meta)

@@ -56,6 +56,8 @@ class LocalDispatcher:
         self.workers = max(1, workers or settings.render_local_workers or settings.render_pool_size)
         self._lanes: dict[str, deque[str]] = {"preview": deque(), "speculative": deque(), "batch": deque()}
         self._known: set[str] = set()
+        #: The nice value of each speculative job waiting here (see LocalDispatcher.submit).
+        self._nice: dict[str, int] = {}
         self._running = 0
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -71,6 +73,8 @@ class LocalDispatcher:
             if job_id in self._known:
                 return
             self._known.add(job_id)
+            if lane == "speculative":
+                self._nice[job_id] = max(0, min(19, int(options.get("nice", 10))))
             self._lanes[lane].append(job_id)
             self._start()
             self._cond.notify_all()
@@ -101,8 +105,9 @@ class LocalDispatcher:
                 if job_id is None:
                     return
                 self._running += 1
+                nice = self._nice.pop(job_id, 0)
             try:
-                run_job(self.settings, self.db, job_id, pool=self.pool)
+                run_job(self.settings, self.db, job_id, pool=self.pool, nice=nice)
             except Exception:  # noqa: BLE001 - run_job records render failures; this is a bug or a lost database
                 log.exception("local render job %s could not be run", job_id)
             finally:

@@ -283,12 +283,13 @@ def _file(info: service.ArtifactInfo) -> dict:
             "url": f"/files/{info.sha256}.{info.format}"}
 
 
-def run_job(settings: Settings, db: Database, job_id: str, *, pool=None) -> dict:
+def run_job(settings: Settings, db: Database, job_id: str, *, pool=None, nice: int = 0) -> dict:
     """Run *job_id* if it is free to claim, and return its state (:func:`get_job`).
 
     A job another worker holds (running, with a fresh heartbeat) or one already
     finished is left as it is. While it runs, a heartbeat thread keeps the claim
-    fresh. Nothing raises for a failed render: the failure is recorded (and
+    fresh. *nice* lowers the sandboxed build's priority (renders ahead of the user).
+    Nothing raises for a failed render: the failure is recorded (and
     remembered when it is the design's own).
     """
     attempt = _claim(db, job_id)
@@ -315,7 +316,7 @@ def run_job(settings: Settings, db: Database, job_id: str, *, pool=None) -> dict
     beat.start()
     try:
         infos = service.render(db, settings, snap, json.loads(row.params_json), row.formats.split(","),
-                               row.quality, pool=pool)
+                               row.quality, pool=pool, nice=nice)
     except RenderError as exc:
         message = describe_error(exc)
         _finish(db, job_id, attempt, state="failed", category=exc.category, message=message)

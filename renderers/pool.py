@@ -62,6 +62,9 @@ class RenderJob:
     part_files: Mapping[str, str] = field(default_factory=dict)
     #: Cap on the triangles of uploaded mesh parts (0: the sandbox's default).
     max_triangles: int = 0
+    #: Added to the worker's nice value (0 to 19): speculative renders run at 10 so that on a
+    #: shared CPU they yield to the renders somebody is waiting for.
+    nice: int = 0
 
 
 @dataclass
@@ -171,6 +174,10 @@ class WarmPool:
         if zygote is not None:
             zygote.kill()
 
+    def idle_slots(self) -> int:
+        """How many jobs could start right now without waiting for a slot."""
+        return self._slots.qsize()
+
     @property
     def isolated(self) -> bool:
         """Whether jobs run in bubblewrap (see :func:`renderers.launcher.plan`)."""
@@ -220,7 +227,8 @@ class WarmPool:
         header = {"slot": slot, "files": names, "params": dict(job.params), "formats": list(job.shape_formats),
                   "tolerance": job.tolerance, "angular_tolerance": job.angular_tolerance,
                   "parts": list(job.parts), "limits": self.limits.as_dict(), "kind": job.kind,
-                  "part_files": dict(job.part_files), "max_triangles": job.max_triangles}
+                  "part_files": dict(job.part_files), "max_triangles": job.max_triangles,
+                  "nice": job.nice}
         return header, [bytes(job.files[n]) for n in names]
 
     def _render(self, job: RenderJob, slot: int) -> tuple[dict, list[bytes], socket.socket, float]:

@@ -206,7 +206,8 @@ def _provenance(snap: DesignSnapshot, canonical: Mapping[str, Any], part: str | 
 
 
 def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[str], quality: Quality,
-            pool: RenderPool, *, max_triangles: int, base_url: str = "") -> tuple[list[Produced], RenderOutput]:
+            pool: RenderPool, *, max_triangles: int, base_url: str = "",
+            nice: int = 0) -> tuple[list[Produced], RenderOutput]:
     """Render without the cache: run the job, check the meshes, write every format.
 
     Every file carries its provenance (slug, version, license, authors, a link
@@ -218,7 +219,8 @@ def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[st
                     shape_formats=tuple(f for f in formats if FORMATS[f].kind == "shape"),
                     tolerance=quality.tolerance, angular_tolerance=quality.angular_tolerance,
                     parts=snap.parts, label=snap.ref, kind=snap.kind, part_files=dict(snap.part_files),
-                    max_triangles=max_triangles)
+                    max_triangles=max_triangles,
+                    nice=nice)
     out = pool.render(job)
     parts = tuple(out.parts)
     if snap.parts and not set(parts) <= set(snap.parts):
@@ -264,6 +266,8 @@ class _Request:
         self.snap, self.canonical, self.quality, self.store = snap, canonical, quality, store
         self.base_url = base_url
         self.params_json = canonical_json(canonical)
+        #: Drafts are rebuilt in a fraction of a second; they are not worth an fsync each.
+        self.durable = quality != "draft"
 
     def key(self, fmt: str, part: str | None) -> str:
         return cache_key(self.snap.content_hash, self.params_json, fmt, self.quality, part, self.base_url)
@@ -303,7 +307,7 @@ class _Request:
             key = self.key(p.format, p.part)
             # An intact entry (a part's, say, when only a sibling had been evicted) is kept, not
             # rewritten under readers' feet.
-            entry = self.store.get(key) or self.store.put(key, p.data, meta)
+            entry = self.store.get(key) or self.store.put(key, p.data, meta, durable=self.durable)
             out.setdefault(p.format, []).append(self.info(entry, seconds, False))
         return out
 
@@ -311,7 +315,7 @@ class _Request:
 def render(db: Database, settings: Settings, version: str | DesignVersion | DesignSnapshot,
            params: Mapping[str, Any] | None = None, formats: str | Iterable[str] = ("stl",),
            quality: str = DEFAULT_QUALITY, *, pool: RenderPool | None = None,
-           store: ArtifactStore | None = None) -> list[ArtifactInfo]:
+           store: ArtifactStore | None = None, nice: int = 0) -> list[ArtifactInfo]:
     """Render *version* (a ``slug[@version]`` ref, a row or a snapshot) with *params*.
 
     Returns, for each format in order, the whole-model artifact and then one per
@@ -322,6 +326,8 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
     A version that is not the operator's seed is refused (``sandbox-required``)
     before anything runs when *pool* cannot isolate it (:func:`check_trust`);
     what the cache holds is returned all the same.
+
+    *nice* lowers the priority of the sandboxed build (speculative renders).
 
     :raises RenderError: with a category; nothing is cached on failure.
     """
@@ -354,7 +360,7 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
                     request.snap = snap
                     produced, _ = produce(snap, canonical, missing, q, pool,
                                           max_triangles=settings.render_max_triangles,
-                                          base_url=settings.base_url)
+                                          base_url=settings.base_url, nice=nice)
                     results.update(request.store_all(produced, time.perf_counter() - started))
                     store.evict(protect=[info.key for infos in results.values() for info in infos])
     except RenderError as exc:

@@ -93,7 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     csrf.init_app(app)
 
-    from . import adapters, auth, db, errors, filters, inputs, limits, render_limits, security
+    from . import adapters, auth, db, errors, filters, inputs, limits, render_limits, security, speculative
 
     db.init_app(app)
     security.init_app(app)
@@ -102,6 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     filters.init_app(app)
     adapters.init_app(app)
+    speculative.init_app(app)
 
     from .views import account, api, assets, catalogue, designs, files, ledger, licenses, makers, presets, presets_api
 

@@ -156,10 +156,16 @@ def _document(max_upload: int) -> dict:
                 "parameters": [SLUG, VERSION, _q("format", "Output format", {"type": "string", "enum": list(FORMATS)}),
                                _q("quality", "Tessellation quality", {"type": "string", "enum": list(QUALITIES)}),
                                _q("part", "One part (default: the whole model)"),
-                               _q("wait", "Seconds to wait before answering 202", {"type": "number"})],
-                "responses": {"200": {"description": "The file", "content": {
-                    "model/stl": {}, "model/3mf": {}, "model/gltf-binary": {}, "model/step": {}, "image/svg+xml": {}}},
+                               _q("wait", "Seconds to wait before answering 202", {"type": "number"}),
+                               _q("speculative", "1: render ahead of the user only if the server is idle "
+                                  "(format=glb&quality=draft only); 200 JSON with the cached file's url, 202 "
+                                  "accepted, 204 declined (X-Speculative-Reason: busy, visitor-budget, "
+                                  "design-budget)", {"type": "string", "enum": ["0", "1"]})],
+                "responses": {"200": {"description": "The file (speculative=1: JSON naming it)", "content": {
+                    "model/stl": {}, "model/3mf": {}, "model/gltf-binary": {}, "model/step": {}, "image/svg+xml": {},
+                    "application/json": {"schema": obj}}},
                               "202": _json(obj, "Still rendering: poll the job URL (Location)"),
+                              "204": {"description": "speculative=1: declined, nothing is rendered"},
                               **_errors(404, 422)}}},
             "/jobs/{job_id}": {"get": {"summary": "A render job's status", "operationId": "getJob",
                                        "parameters": [{"name": "job_id", "in": "path", "required": True,

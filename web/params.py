@@ -20,7 +20,7 @@ _FLOAT_RE = re.compile(r"^[+-]?(\d{1,15}(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
 TRUE = {"true", "on", "1", "yes"}
 FALSE = {"false", "off", "0", "no", ""}
 #: Query arguments of render URLs that are not parameters.
-RESERVED = {"format", "quality", "part", "wait", "version", "_c"}
+RESERVED = {"format", "quality", "part", "wait", "version", "speculative", "_c"}
 
 
 class ParameterErrors(OpenDesignError):

@@ -44,6 +44,7 @@ class Job:
         self.formats = [str(f) for f in header["formats"]]
         self.tolerance = float(header["tolerance"])
         self.angular = float(header["angular_tolerance"])
+        self.nice = min(19, max(0, int(header.get("nice") or 0)))
         self.declared = [str(p) for p in header.get("parts", [])]
         self.kind = str(header.get("kind", "cadquery"))
         # A static design's parts: name -> file of the job (checked like every file name).
@@ -138,6 +139,8 @@ def _main(go: socket.socket, result_w: int, log_w: int, uid_base: int | None, is
         go.close()
         job = Job(header, blobs, uid_base)
         _confine(job, str(header["indir"]), str(header["workdir"]), isolated)
+        if job.nice:
+            os.nice(job.nice)  # only ever lowers the priority, which needs no privilege
         confined = time.monotonic()
         from . import job as job_module
 

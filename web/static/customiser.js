@@ -27,6 +27,7 @@ function addSliders(form) {
     range.step = input.step || "any";
     range.value = input.value;
     range.setAttribute("aria-label", `${labelOf(input)} (slider)`);
+    range.dataset.for = input.name;  // which parameter a slider's events are about
     // Field and slider share a row: the field for exact values, the slider for a thumb.
     const row = document.createElement("span");
     row.className = "field-row";
@@ -40,20 +41,51 @@ function addSliders(form) {
   return sliders;
 }
 
+// The value one step either side of *name*'s current value (within its bounds), the direction it
+// last moved in first: what the server may render ahead of the hand on that slider.
+function neighbours(form, name, direction) {
+  const input = form.querySelector(`input[type=number][name="${CSS.escape(name)}"]`);
+  if (!input || !input.step || input.step === "any" || input.value === "") return [];
+  const step = Number(input.step), value = Number(input.value);
+  const low = input.min === "" ? -Infinity : Number(input.min), high = input.max === "" ? Infinity : Number(input.max);
+  // Round to the step's decimals so 0.1 + 0.2 is sent as 0.3 (the server checks the step grid).
+  const decimals = (input.step.split(".")[1] || "").length;
+  const out = [];
+  for (const sign of direction < 0 ? [-1, 1] : [1, -1]) {
+    const next = Number((value + sign * step).toFixed(decimals));
+    if (next >= low && next <= high) {
+      const values = lastValues(form);
+      values.set(name, String(next));
+      out.push(values);
+    }
+  }
+  return out;
+}
+
 export function createCustomiser(form) {
   const listeners = [];
   const sliders = addSliders(form);
+  const previous = new Map();
 
   const values = () => lastValues(form);
-  function emit(typing) {
+  function emit(typing, name = null) {
     const current = values();
-    for (const listener of listeners) listener({ values: current, typing });
+    // Which way the parameter moved, so what is rendered ahead is where the hand is going.
+    let direction = 0;
+    if (name && current.has(name)) {
+      const before = Number(previous.get(name)), now = Number(current.get(name));
+      if (Number.isFinite(before) && Number.isFinite(now)) direction = Math.sign(now - before);
+    }
+    for (const [key, value] of current) previous.set(key, value);
+    for (const listener of listeners) listener({ values: current, typing, name, direction });
   }
+  for (const [key, value] of values()) previous.set(key, value);
 
   form.addEventListener("input", (event) => {
-    emit(event.target.type !== "range" && /^(insert|delete)/.test(event.inputType || ""));
+    const name = event.target.name || event.target.dataset.for || null;
+    emit(event.target.type !== "range" && /^(insert|delete)/.test(event.inputType || ""), name);
   });
-  form.addEventListener("change", () => emit(false));
+  form.addEventListener("change", (event) => emit(false, event.target.name || event.target.dataset.for || null));
 
   function apply(given) {
     for (const [name, value] of Object.entries(given)) {
@@ -67,5 +99,6 @@ export function createCustomiser(form) {
     emit(false);
   }
 
-  return { values, apply, onChange: (listener) => listeners.push(listener) };
+  return { values, apply, neighbours: (name, direction) => neighbours(form, name, direction),
+           onChange: (listener) => listeners.push(listener) };
 }

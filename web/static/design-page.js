@@ -49,7 +49,8 @@ if (host && host.dataset.available === "true" && window.WebGLRenderingContext) {
   if (view) {
     stats.camera = view.camera;
     const preview = createPreview({ view, host, renderUrl: host.dataset.renderUrl, version: host.dataset.version,
-                                    values: () => customiser.values(), say });
+                                    values: () => customiser.values(), say,
+                                    neighbours: customiser ? customiser.neighbours : undefined });
     say("Loading model…");
     preview.load(host.dataset.modelUrl).then(() => say("")).catch((err) => { say(err.message); showDrawing(); });
     if (customiser) customiser.onChange(preview.changed);

@@ -1,10 +1,16 @@
 // Live preview: parameter values changed -> request a draft render -> show the mesh.
 //
-// This module owns that whole path, so a faster pipeline (speculative renders of neighbouring
-// values, keeping the previous mesh while the next one loads) changes only this file.
-// At most one draft render is in flight per viewer: changes made meanwhile are coalesced and the
-// latest values are rendered as soon as it returns, so superseded renders never compete for the
-// server's CPU with the one the user is waiting for, and nothing queues behind it.
+// This module owns that whole path. At most one draft render is in flight per viewer: changes
+// made meanwhile are coalesced and the latest values are rendered as soon as it returns, so
+// superseded renders never compete for the server's CPU with the one the user is waiting for, and
+// nothing queues behind it. The previous mesh stays on screen until the next one is parsed, then
+// is swapped in the same frame (no blank canvas in between).
+//
+// Rendering ahead: once a draft is drawn and nothing else is pending, the values one step either
+// side of the parameter just moved (the direction it moved first) are offered to the server
+// (`&speculative=1`). The server renders them only when it is idle (204 otherwise), so the next
+// step of a hand on a slider is often a cache hit. One offer at a time, and none once the user
+// changes something again.
 
 // Typing is debounced (so "25" does not first render 2); a discrete change (spinner, arrow keys,
 // slider, select, checkbox, a preset, leaving a field) is sent at once.
@@ -12,13 +18,21 @@ export const DEBOUNCE_MS = 150;
 
 // Timings (parameter change -> new mesh drawn) for the browser test to read, and where each went:
 // waiting (debounce, a render in flight), the request (render + transfer), parsing and drawing.
+// `samples` says what kind of value each timing is: "new", "cached" (drawn before on this page),
+// "ahead" (rendered ahead of the user, and ready) or "ahead_pending" (rendered ahead, not ready
+// yet: the request joined that render); `ahead` counts the offers.
 const stats = (window.__opendesign = window.__opendesign || { meshes: 0, timings: [], phases: [], errors: [] });
+stats.samples = stats.samples || [];
+stats.ahead = stats.ahead || { offered: 0, accepted: 0, cached: 0, declined: 0 };
+const JOB_POLL_MS = 150;
+const KEPT_MESHES = 24;
 
-export function createPreview({ view, host, renderUrl, version, values, say }) {
-  let timer = null, pendingStart = null, inFlight = false, generation = 0, lastUrl = null;
+export function createPreview({ view, host, renderUrl, version, values, say, neighbours = () => [] }) {
+  let timer = null, pendingStart = null, inFlight = false, generation = 0, lastUrl = null, moving = null;
+  const drawnUrls = new Set(), aheadUrls = new Set();
 
-  function draftUrl() {
-    const params = new URLSearchParams(values());
+  function draftUrl(given = values()) {
+    const params = new URLSearchParams(given);
     params.set("format", "glb");
     params.set("quality", "draft");
     params.set("version", version);
@@ -37,7 +51,25 @@ export function createPreview({ view, host, renderUrl, version, values, say }) {
     }));
   }
 
+  // The GLB of draft URLs drawn or rendered ahead, newest last: going back to a value, or on to one
+  // the server rendered ahead, costs a parse and a frame, no request. Draft files are immutable for
+  // a version and its parameters (the server's cache is content-addressed), so nothing goes stale.
+  const buffers = new Map();
+  function keep(url, buffer) {
+    buffers.delete(url);
+    buffers.set(url, buffer);
+    while (buffers.size > KEPT_MESHES) buffers.delete(buffers.keys().next().value);
+  }
+
+  async function fetchInto(url, fileUrl) {
+    try {
+      const response = await fetch(fileUrl);
+      if (response.ok) keep(url, await response.arrayBuffer());
+    } catch (_) { /* only a head start lost */ }
+  }
+
   async function load(url, started = 0, requested = performance.now()) {
+    if (buffers.has(url)) return show(url, buffers.get(url), started, requested, requested, true);
     const response = await fetch(url, { headers: { Accept: "model/gltf-binary" } });
     if (response.status === 202) {
       // Still rendering in the background: ask again for the same file (the server dedupes the job).
@@ -57,12 +89,68 @@ export function createPreview({ view, host, renderUrl, version, values, say }) {
       throw new Error(message);
     }
     const buffer = await response.arrayBuffer();
-    const received = performance.now();
+    if (started) keep(url, buffer);
+    return show(url, buffer, started, requested, performance.now());
+  }
+
+  async function show(url, buffer, started, requested, received, kept = false) {
     view.show(await view.parse(buffer));
     const ms = await drawn(started);
-    if (started) stats.phases.push({ wait: requested - started, request: received - requested,
-                                     draw: performance.now() - received });
+    if (started) {
+      stats.phases.push({ wait: requested - started, request: received - requested,
+                          draw: performance.now() - received });
+      // "ahead_pending": offered ahead, but its render was not done when the user got there.
+      const kind = drawnUrls.has(url) ? "cached" : aheadUrls.has(url) ? (kept ? "ahead" : "ahead_pending") : "new";
+      stats.samples.push({ ms, kind });
+    }
+    drawnUrls.add(url);
+    stats.lastDrawn = url;
     return ms;
+  }
+
+  const idle = (mine) => mine === generation && pendingStart === null && !inFlight;
+
+  async function ahead(mine) {
+    if (!moving) return;
+    for (const given of neighbours(moving.name, moving.direction)) {
+      const url = draftUrl(given);
+      if (!idle(mine)) return;
+      if (drawnUrls.has(url) || aheadUrls.has(url)) continue;
+      stats.ahead.offered += 1;
+      let response;
+      try {
+        response = await fetch(`${url}&speculative=1`, { headers: { Accept: "application/json" } });
+      } catch (_) {
+        return;  // offline or the server went away: the real request will say so
+      }
+      if (response.status === 200) {
+        stats.ahead.cached += 1;
+        aheadUrls.add(url);
+        await fetchInto(url, (await response.json()).url);
+        continue;
+      }
+      if (response.status !== 202) {
+        stats.ahead.declined += 1;
+        return;  // busy or over budget: ask again after the next change, not now
+      }
+      stats.ahead.accepted += 1;
+      aheadUrls.add(url);
+      // One offer at a time: wait for this one (or for the user) before offering the next.
+      const job = (await response.json()).job;
+      while (idle(mine)) {
+        await new Promise((r) => setTimeout(r, JOB_POLL_MS));
+        try {
+          const state = await (await fetch(job)).json();
+          if (state.status === "done") {
+            const file = (state.files || []).find((f) => f.format === "glb" && !f.part);
+            if (file) await fetchInto(url, file.url);
+          }
+          if (state.status !== "pending") break;
+        } catch (_) {
+          return;
+        }
+      }
+    }
   }
 
   async function flush() {
@@ -80,6 +168,7 @@ export function createPreview({ view, host, renderUrl, version, values, say }) {
       const ms = await load(url, started);
       if (mine === generation && pendingStart === null) {
         say(`Draft updated in ${Math.round(ms)} ms — press Render for full quality.`);
+        setTimeout(() => ahead(mine), 0);  // after `finally` below has cleared inFlight
       }
     } catch (err) {
       lastUrl = null;
@@ -93,7 +182,8 @@ export function createPreview({ view, host, renderUrl, version, values, say }) {
 
   // Time from the first change of a burst, so the debounce (and any wait for the render in flight)
   // is part of what is measured.
-  function changed({ typing }) {
+  function changed({ typing, name = null, direction = 0 }) {
+    moving = name ? { name, direction } : null;  // a preset moves many at once: nothing to render ahead
     if (pendingStart === null) pendingStart = performance.now();
     clearTimeout(timer);
     timer = setTimeout(flush, typing ? DEBOUNCE_MS : 0);

@@ -16,6 +16,7 @@ from opendesign.models import Design, DesignVersion, Maker
 from opendesign.publish import publish_archive
 
 from .. import licensing
+from .. import speculative as ahead
 from ..adapters import commons, render_service
 from ..adapters import makers as maker_accounts
 from ..adapters.render import CONTENT_TYPES, FORMATS, QUALITIES
@@ -25,7 +26,7 @@ from ..errors import error_response
 from ..inputs import json_body
 from ..listings import card
 from ..openapi import openapi_document
-from ..pages import find_version
+from ..pages import find_render_version, find_version
 from ..params import ParameterErrors, parse_params
 from .catalogue import run_search
 from .designs import record_refusal, upload_dir, upload_limits
@@ -118,7 +119,7 @@ def lineage(slug: str):
 @bp.get("/designs/<slug>/render")
 def render(slug: str):
     db = get_session()
-    v = find_version(db, slug, request.args.get("version"))
+    v = find_render_version(db, slug, request.args.get("version"))
     fmt = request.args.get("format", "stl")
     quality = request.args.get("quality", "normal")
     part = request.args.get("part") or None
@@ -133,8 +134,16 @@ def render(slug: str):
         values, _ = parse_params(v.parameters, request.args, strict=True)
     except ParameterErrors as exc:
         problems.update(exc.fields)
+    speculative = request.args.get("speculative", "0")
+    if speculative not in ("0", "1"):
+        problems["speculative"] = ["must be 1 (render ahead if the server is idle) or 0"]
+    elif speculative == "1" and (fmt != "glb" or quality != "draft" or part is not None):
+        problems["speculative"] = ["only draft GLBs of the whole model are rendered ahead "
+                                   "(format=glb&quality=draft, no part)"]
     if problems:
         raise ParameterErrors(problems)
+    if speculative == "1":
+        return ahead.respond(db, v, values)
     wait = current_app.config["RENDER_WAIT_SECONDS"]
     if "wait" in request.args:
         try:
