@@ -2,6 +2,7 @@
 
 from .accounts import ApiToken, AuditEvent, User, UserSession
 from .base import Base, utcnow
+from .caches import CacheGeneration
 from .catalogue import Artifact, Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
 from .commons import Contribution, Maker, Production
 from .ledger import Attestation, AttestationChallenge, ChallengeResolution, DesignSteward, LedgerReview
@@ -9,6 +10,7 @@ from .presets import ParameterSet
 
 __all__ = [
     "ApiToken", "Artifact", "Attestation", "AttestationChallenge", "AuditEvent", "Author", "Base", "BomItem",
+    "CacheGeneration",
     "ChallengeResolution", "Contribution", "Design", "DesignFile", "DesignSteward", "DesignVersion", "LedgerReview",
     "Lineage", "Maker", "Parameter", "ParameterSet", "Part", "Production", "Tag", "User", "UserSession", "utcnow",
 ]
