@@ -43,6 +43,9 @@ search_document = Table(
     Column("spell", ARRAY(Text), nullable=False),
     # Every default field, weighted: title A, tags B, summary C, the long tail (body) D.
     Column("document", TSVECTOR, nullable=False),
+    # Title, tags and summary only (a tenth of ``document``'s size): ranks every match cheaply, so the
+    # full ``document`` is ranked only for the best candidates (see pg_index.CANDIDATES).
+    Column("ranked", TSVECTOR, nullable=False),
     # The fields a person can name (``title:``, ``author:``...), for field queries only.
     Column("title_tsv", TSVECTOR, nullable=False),
     Column("tags_tsv", TSVECTOR, nullable=False),

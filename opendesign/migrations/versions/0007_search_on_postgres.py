@@ -55,6 +55,7 @@ def upgrade() -> None:
     sa.Column('parents', text_array, nullable=False),
     sa.Column('spell', text_array, nullable=False),
     sa.Column('document', postgresql.TSVECTOR(), nullable=False),
+    sa.Column('ranked', postgresql.TSVECTOR(), nullable=False),
     sa.Column('title_tsv', postgresql.TSVECTOR(), nullable=False),
     sa.Column('tags_tsv', postgresql.TSVECTOR(), nullable=False),
     sa.Column('summary_tsv', postgresql.TSVECTOR(), nullable=False),
