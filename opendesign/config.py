@@ -52,6 +52,10 @@ class Settings(BaseModel):
     #: their model code can then read what the server's files and sockets expose.
     render_allow_unsandboxed_untrusted: bool = False
     cache_max_bytes: int = Field(default=2 * 1024**3, ge=1024**2)
+    #: Where rendered artifacts live: ``file`` (under ``home``, this host only) or ``postgres`` (in the
+    #: catalogue database, shared by every host; each host keeps a verified local copy within
+    #: ``cache_max_bytes``).
+    artifact_store: Literal["file", "postgres"] = "file"
 
     search_time_limit: float = Field(default=0.5, gt=0)
     #: ``whoosh`` (an index folder under ``home``) or ``postgres`` (full-text search in the catalogue
@@ -70,6 +74,9 @@ class Settings(BaseModel):
         if self.search_backend == "postgres" and not self.database.startswith("postgresql"):
             raise ValueError("search_backend 'postgres' needs a PostgreSQL database_url "
                              f"(the catalogue is {self.database.split(':', 1)[0]}); use 'whoosh' or leave it empty")
+        if self.artifact_store == "postgres" and not self.database.startswith("postgresql"):
+            raise ValueError("artifact_store 'postgres' needs a PostgreSQL database_url "
+                             f"(the catalogue is {self.database.split(':', 1)[0]}); use 'file'")
         return self
 
     @property

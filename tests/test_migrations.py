@@ -21,12 +21,14 @@ def _key(diff) -> tuple:
 
 
 def _differences(db) -> list:
+    from opendesign import blobs
     from opendesign.search import pg_tables
 
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        # The search tables exist on PostgreSQL only (migration 0007), in their own metadata.
-        metadata = [Base.metadata, pg_tables.metadata] if conn.dialect.name == "postgresql" else Base.metadata
+        # The search tables and artifact blobs exist on PostgreSQL only (migration 0007), in their own metadata.
+        metadata = ([Base.metadata, pg_tables.metadata, blobs.metadata] if conn.dialect.name == "postgresql"
+                    else Base.metadata)
         return [d for d in compare_metadata(context, metadata) if _key(d) not in KNOWN]
 
 

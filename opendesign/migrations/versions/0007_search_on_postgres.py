@@ -1,10 +1,11 @@
-"""search on PostgreSQL (tsvector, trigram dictionary) and the shared cache generation
+"""search on PostgreSQL (tsvector, trigram dictionary), shared artifacts, the shared cache generation
 
 Revision ID: 0007
 Revises: 0006
 
-The search tables exist on PostgreSQL only (SQLite deployments search with
-Whoosh); ``cache_generation`` exists on both.
+The search tables and ``artifact_blob`` exist on PostgreSQL only (SQLite
+deployments search with Whoosh and keep artifacts in files);
+``cache_generation`` exists on both.
 """
 from typing import Sequence, Union
 
@@ -83,12 +84,23 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name='pk_search_state')
     )
+    op.create_table('artifact_blob',
+    sa.Column('cache_key', sa.Text(), nullable=False),
+    sa.Column('sha256', sa.Text(), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('format', sa.Text(), nullable=False),
+    sa.Column('meta', sa.JSON(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('cache_key', name='pk_artifact_blob')
+    )
     # The index starts out "never built": an empty generation. The first catalogue change builds it whole.
     op.execute("INSERT INTO search_state (id, generation, updates, updated_at) VALUES (1, '', 0, now())")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
+        op.drop_table('artifact_blob')
         op.drop_table('search_state')
         op.drop_index('ix_search_word_trgm', table_name='search_word')
         op.drop_table('search_word')
