@@ -12,7 +12,9 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import OpenDesignError
 
@@ -59,8 +61,16 @@ class Settings(BaseModel):
     #: 0 means render_pool_size.
     render_local_workers: int = Field(default=0, ge=0, le=64)
     cache_max_bytes: int = Field(default=2 * 1024**3, ge=1024**2)
+    #: Where rendered artifacts live: ``file`` (under ``home``, this host only) or ``postgres`` (in the
+    #: catalogue database, shared by every host; each host keeps a verified local copy within
+    #: ``cache_max_bytes``).
+    artifact_store: Literal["file", "postgres"] = "file"
 
     search_time_limit: float = Field(default=0.5, gt=0)
+    #: ``whoosh`` (an index folder under ``home``) or ``postgres`` (full-text search in the catalogue
+    #: database, written in the same transaction as each change). Empty: ``postgres`` when the catalogue
+    #: database is PostgreSQL, ``whoosh`` otherwise.
+    search_backend: Literal["", "whoosh", "postgres"] = ""
 
     #: Redis URL (``redis://127.0.0.1:6379/0``): shared rate limits; Celery render workers use it too.
     #: Empty: rate limits are kept in each process's memory.
@@ -71,6 +81,23 @@ class Settings(BaseModel):
     broker_visibility_timeout: float = Field(default=0, ge=0)
     #: ``/healthz`` reports the disk as low (degraded) below this much free space under ``home``.
     health_min_free_mb: int = Field(default=1024, ge=0)
+
+    @model_validator(mode="after")
+    def _search_backend_needs_its_database(self) -> Settings:
+        if self.search_backend == "postgres" and not self.database.startswith("postgresql"):
+            raise ValueError("search_backend 'postgres' needs a PostgreSQL database_url "
+                             f"(the catalogue is {self.database.split(':', 1)[0]}); use 'whoosh' or leave it empty")
+        if self.artifact_store == "postgres" and not self.database.startswith("postgresql"):
+            raise ValueError("artifact_store 'postgres' needs a PostgreSQL database_url "
+                             f"(the catalogue is {self.database.split(':', 1)[0]}); use 'file'")
+        return self
+
+    @property
+    def search_engine(self) -> str:
+        """The search backend in use: the setting, or the default for the catalogue database."""
+        if self.search_backend:
+            return self.search_backend
+        return "postgres" if self.database.startswith("postgresql") else "whoosh"
 
     @property
     def database(self) -> str:

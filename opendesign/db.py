@@ -57,6 +57,9 @@ class Database:
         self.engine = make_engine(self.url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         events.install(self.sessionmaker)
+        from . import generation
+
+        generation.install()  # every catalogue commit moves the shared generation (caches of other processes)
 
     def _alembic_config(self):
         from alembic.config import Config

@@ -1,9 +1,12 @@
-"""Catalogue change notifications, fired after a transaction commits.
+"""Catalogue change notifications: inside a transaction just before it commits, and after it committed.
 
 As warehouse does for its search index: the ORM's flush events collect which
 designs a transaction touched, and subscribers (the search index, caches) hear
 about them only once the commit succeeded, so they never index a change that
-was rolled back.
+was rolled back. Writers that belong to the catalogue's own database (the
+PostgreSQL search documents, the shared cache generation) subscribe *in the
+transaction* instead: they write through the committing session, so their rows
+commit or roll back with the change itself, and a failure there fails the commit.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class CatalogueChange:
 
 Subscriber = Callable[[CatalogueChange, sessionmaker], None]
 _subscribers: list[Subscriber] = []
+InTransactionSubscriber = Callable[[CatalogueChange, Session], None]
+_in_transaction: list[InTransactionSubscriber] = []
 
 
 def subscribe(fn: Subscriber) -> Subscriber:
@@ -41,6 +46,18 @@ def subscribe(fn: Subscriber) -> Subscriber:
 def unsubscribe(fn: Subscriber) -> None:
     if fn in _subscribers:
         _subscribers.remove(fn)
+
+
+def subscribe_in_transaction(fn: InTransactionSubscriber) -> InTransactionSubscriber:
+    """Call *fn(change, session)* inside every transaction that touched designs, just before it commits."""
+    if fn not in _in_transaction:
+        _in_transaction.append(fn)
+    return fn
+
+
+def unsubscribe_in_transaction(fn: InTransactionSubscriber) -> None:
+    if fn in _in_transaction:
+        _in_transaction.remove(fn)
 
 
 def _slugs_of(obj) -> set[str]:
@@ -95,6 +112,19 @@ def _after_flush(session: Session, _context) -> None:
             changed |= _slugs_of(obj)
 
 
+def _before_commit(session: Session) -> None:
+    if not _in_transaction:
+        return
+    session.flush()  # the last changes, so after_flush has collected every slug
+    changed = session.info.get(_CHANGED, set())
+    deleted = session.info.get(_DELETED, set())
+    if not (changed or deleted):
+        return
+    change = CatalogueChange(frozenset(changed - deleted), frozenset(deleted))
+    for fn in list(_in_transaction):
+        fn(change, session)  # no catch: what cannot be written with the change must not commit without it
+
+
 def _after_commit(session: Session) -> None:
     changed = session.info.pop(_CHANGED, set())
     deleted = session.info.pop(_DELETED, set())
@@ -118,5 +148,6 @@ def install(maker: sessionmaker) -> None:
     """Attach the change tracking to sessions made by *maker*."""
     maker.kw.setdefault("info", {})["sessionmaker"] = maker
     event.listen(maker, "after_flush", _after_flush)
+    event.listen(maker, "before_commit", _before_commit)
     event.listen(maker, "after_commit", _after_commit)
     event.listen(maker, "after_soft_rollback", lambda s, _t: _after_rollback(s))

@@ -86,6 +86,15 @@ class ArtifactStore(Protocol):
     def evict(self, protect: Iterable[str] = ()) -> int: ...
 
 
+def artifact_store(db: Database, settings: Settings) -> ArtifactStore:
+    """The deployment's store: files on this host, or PostgreSQL shared by every host (``artifact_store``)."""
+    if settings.artifact_store == "postgres":
+        from .pg_store import PostgresArtifactStore
+
+        return PostgresArtifactStore(db, settings)
+    return FileArtifactStore(db, settings)
+
+
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

@@ -25,7 +25,7 @@ from opendesign.models import DesignVersion
 from opendesign.parameters import ParameterError, canonical_json, canonicalise, defaults
 
 from . import meshes
-from .cache import ArtifactMeta, ArtifactStore, FileArtifactStore, StoredArtifact
+from .cache import ArtifactMeta, ArtifactStore, StoredArtifact, artifact_store
 from .errors import INVALID_PARAMS, SANDBOX_FAILURE, SANDBOX_REQUIRED, SCRIPT_ERROR, RenderError
 from .formats import DEFAULT_QUALITY, FORMATS, Quality, get_format, get_quality
 from .keys import cache_key
@@ -337,7 +337,7 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
         fmts = _formats(formats)
         check_formats(snap, fmts)
         q = get_quality(quality)
-        store = store or FileArtifactStore(db, settings)
+        store = store or artifact_store(db, settings)
         request = _Request(snap, canonical, q.name, store, settings.base_url)
         results: dict[str, list[ArtifactInfo]] = {}
         for fmt in fmts:
@@ -397,7 +397,7 @@ def fetch(db: Database, settings: Settings, version: str | DesignVersion | Desig
     rendered again. The caller closes the file.
     """
     snap = snapshot(db, version)
-    store = store or FileArtifactStore(db, settings)
+    store = store or artifact_store(db, settings)
     for _attempt in (1, 2):
         infos = render(db, settings, snap, params, [fmt], quality, pool=pool, store=store)
         matching = [i for i in infos if i.part == part]

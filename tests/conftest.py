@@ -25,8 +25,11 @@ PG_BASE_URL = os.environ.get("OPENDESIGN_DATABASE_URL", "")
 # Each pytest run gets its own PostgreSQL schema, so concurrent runs against
 # one database (several developers, CI) never see each other's tables.
 PG_SCHEMA = f"opendesign_test_{os.getpid()}"
-PG_URL = (f"{PG_BASE_URL}{'&' if '?' in PG_BASE_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}"
+# ``public`` stays on the path for the extensions (pg_trgm, fuzzystrmatch), which live there once per database.
+PG_URL = (f"{PG_BASE_URL}{'&' if '?' in PG_BASE_URL else '?'}options=-csearch_path%3D{PG_SCHEMA}%2Cpublic"
           if PG_BASE_URL else "")
+#: Where PostgreSQL-only tests (the PostgreSQL search backend, shared artifacts) connect in a SQLite run.
+PG_DEFAULT_URL = os.environ.get("OPENDESIGN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
 SEED_DESIGNS = REPO / "designs"
 
@@ -85,16 +88,101 @@ def settings(env):
 @pytest.fixture
 def db(settings):
     database = Database(settings)
-    if PG_URL:
+    if database.url.startswith("postgresql"):
         _truncate(database)
     yield database
     database.dispose()
 
 
 def _truncate(database: Database) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    from opendesign.search import pg_tables
+
+    tables = ", ".join(f'"{t.name}"' for t in [*Base.metadata.sorted_tables, pg_tables.search_document,
+                                                 pg_tables.search_word])
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE search_state SET generation = '', updates = 0"))
+        conn.execute(text("INSERT INTO cache_generation (name, value) VALUES ('catalogue', 0)"))
+
+
+@pytest.fixture(scope="session")
+def pg_url(request, tmp_path_factory) -> str:
+    """A migrated PostgreSQL schema, also in a SQLite run; the test is skipped only when PostgreSQL is unreachable."""
+    if PG_URL:
+        request.getfixturevalue("_template_db")
+        return PG_URL
+    import psycopg
+
+    try:
+        psycopg.connect(PG_DEFAULT_URL, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL is unreachable at {PG_DEFAULT_URL}: {exc}")
+    schema = f"opendesign_pg_{os.getpid()}"
+    url = f"{PG_DEFAULT_URL}{'&' if '?' in PG_DEFAULT_URL else '?'}options=-csearch_path%3D{schema}%2Cpublic"
+    db = Database(load_settings(environ={}, database_url=url, home=str(tmp_path_factory.mktemp("pgonly"))))
+    with db.engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        db.migrate()
+        yield url
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        db.dispose()
+
+
+@pytest.fixture(params=["whoosh", "postgres"])
+def search_backend(request) -> str:
+    """Each search test runs against both backends (PostgreSQL skipped only when it is unreachable)."""
+    if request.param == "postgres":
+        request.getfixturevalue("pg_url")
+    return request.param
+
+
+def backend_env(env: dict[str, str], backend: str, request, monkeypatch) -> dict[str, str]:
+    """*env* with the search backend set, on a PostgreSQL catalogue for the PostgreSQL backend."""
+    env = dict(env)
+    if backend == "postgres" and not PG_URL:
+        env["OPENDESIGN_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    env["OPENDESIGN_SEARCH_BACKEND"] = backend
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def new_index(search_backend, tmp_path, request):
+    """A factory of indexes of the current backend over one empty store (a folder, or the search tables)."""
+    from opendesign.db import make_engine
+    from opendesign.search import WhooshSearchIndex
+    from opendesign.search.pg_index import PostgresSearchIndex
+
+    made, engines = [], []
+
+    def make(**kwargs):
+        if search_backend == "whoosh":
+            index = WhooshSearchIndex(kwargs.pop("root", tmp_path / "index"), **kwargs)
+        else:
+            if not engines:
+                engines.append(make_engine(request.getfixturevalue("pg_url")))
+                _truncate_search(engines[0])
+            index = PostgresSearchIndex(engines[0], **kwargs)
+        made.append(index)
+        return index
+
+    make.backend = search_backend
+    yield make
+    for index in made:
+        index.close()
+    for engine in engines:
+        engine.dispose()
+
+
+def _truncate_search(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE search_document, search_word"))
+        conn.execute(text("UPDATE search_state SET generation = '', updates = 0"))
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ def _app(settings, db, **config):
 def test_healthz_is_ok_when_everything_is(app, client, db, settings):
     app.extensions["opendesign.search"].ensure(db.sessionmaker)
     body = client.get("/healthz").get_json()
-    assert body["database"] == {"status": "ok"} and body["search_index"] == {"status": "ok"}
+    assert body["database"] == {"status": "ok"}
+    assert body["search_index"] == {"status": "ok", "backend": settings.search_engine}
     assert body["render"]["mode"] == ("isolated" if shutil.which("bwrap") else "seed-only")
 
 

@@ -16,7 +16,13 @@ from opendesign.cli import main
 from opendesign.models import Design, Maker, Production
 from opendesign.search import SearchQuery
 
-from .conftest import SEED_DESIGNS
+from .conftest import SEED_DESIGNS, backend_env
+
+
+@pytest.fixture
+def env(env, search_backend, request, monkeypatch):
+    """Every test here runs on both search backends."""
+    return backend_env(env, search_backend, request, monkeypatch)
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""The numpy evaluator finds exactly what Whoosh's own matchers find, deletions included."""
+"""The numpy evaluator finds exactly what Whoosh's own matchers find, deletions included; so does PostgreSQL.
+
+The cache tests below are about the Whoosh evaluator's own caches and run on Whoosh only; every test of
+what a search finds runs on both backends.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import time
 import pytest
 from whoosh import query
 
+from opendesign.db import make_engine
 from opendesign.search import SearchQuery, WhooshSearchIndex
 from opendesign.search.querying import parse
 
@@ -18,16 +23,27 @@ QUERIES = ["solar", "solar dryer", "water OR gear", "solar NOT dryer", '"solar d
            "compost AND (frame OR panel)", "category:water", "tags:rotor stove"]
 
 
-@pytest.fixture
-def segmented(tmp_path):
-    """An index of several segments, some with deleted (replaced or removed) documents."""
-    index = WhooshSearchIndex(tmp_path / "index")
+def _history(index):
+    """Several writes, some replacing or removing documents (in Whoosh: segments with deletions)."""
     docs = make_docs(90)
     index.rebuild(docs[:60])
     index.apply(docs[60:])
     index.apply([dataclasses.replace(d, title=f"Replaced {d.title}") for d in docs[::7]], deleted=["design-3"])
+    return index
+
+
+@pytest.fixture
+def segmented(tmp_path):
+    """An index of several segments, some with deleted (replaced or removed) documents."""
+    index = _history(WhooshSearchIndex(tmp_path / "index"))
     yield index
     index.close()
+
+
+@pytest.fixture
+def written(new_index):
+    """The same history on the backend under test."""
+    return _history(new_index())
 
 
 @pytest.mark.parametrize("text", QUERIES)
@@ -41,18 +57,36 @@ def test_engine_matches_whoosh(segmented, text):
     assert segmented.search(SearchQuery(text)).total == len(expected)
 
 
-def test_deleted_and_replaced_documents_appear_once(segmented):
-    results = segmented.search(SearchQuery("", limit=100))
+@pytest.mark.parametrize("text", QUERIES)
+def test_postgres_finds_what_whoosh_matchers_find(segmented, text, request):
+    """The PostgreSQL translation of each query matches the same designs as Whoosh's own matchers."""
+    from opendesign.search.pg_index import PostgresSearchIndex
+
+    from .conftest import _truncate_search
+
+    engine = make_engine(request.getfixturevalue("pg_url"))
+    try:
+        _truncate_search(engine)
+        postgres = _history(PostgresSearchIndex(engine))
+        searcher = segmented._searcher()
+        expected = {searcher.stored_fields(d)["slug"] for d in searcher.docs_for_query(parse(text).query)}
+        results = postgres.search(SearchQuery(text, limit=100))
+        assert {h.slug for h in results.hits} == expected and results.total == len(expected)
+    finally:
+        engine.dispose()
+
+
+def test_deleted_and_replaced_documents_appear_once(written):
+    results = written.search(SearchQuery("", limit=100))
     assert results.total == 89
     assert len({h.slug for h in results.hits}) == 89 and "design-3" not in {h.slug for h in results.hits}
-    assert segmented.search(SearchQuery("replaced")).total == len(range(0, 90, 7))
+    assert written.search(SearchQuery("replaced")).total == len(range(0, 90, 7))
 
 
-def test_scores_rank_title_matches_first(segmented):
-    searcher = segmented._searcher()
-    hits = segmented.search(SearchQuery("rotor")).hits
+def test_scores_rank_title_matches_first(written, segmented):
+    hits = written.search(SearchQuery("rotor")).hits
     assert "rotor" in hits[0].title.lower()
-    assert searcher.docs_for_query(query.Term("title", "rotor"))
+    assert segmented._searcher().docs_for_query(query.Term("title", "rotor"))
 
 
 def test_cached_statistics_follow_index_changes(tmp_path):

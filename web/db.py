@@ -5,24 +5,35 @@ catalogue change that commits (:mod:`opendesign.events`), which the web
 layer's caches use to drop what they hold (:func:`on_change`) and to refuse
 storing anything read in a transaction that may predate a change
 (:func:`session_generation`).
+
+Changes committed by other processes (another web process, ``opendesign
+import``) move the *shared* generation in the catalogue database
+(:mod:`opendesign.generation`); every request reads it first
+(:func:`check_shared_generation`) and, when it moved, bumps this process's
+generation as a local commit would.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections.abc import Callable
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from opendesign import events
+from opendesign import generation as shared
 from opendesign.db import Database
 
+log = logging.getLogger(__name__)
 _counter = itertools.count(1)
 _generation = 0
 _lock = threading.Lock()
 _listeners: list[Callable[[], None]] = []
+#: Database URL -> the shared generation this process last saw there.
+_shared_seen: dict[str, int] = {}
 
 
 def generation() -> int:
@@ -45,6 +56,23 @@ def _changed(_change, _maker) -> None:
 
 
 events.subscribe(_changed)
+
+
+def check_shared_generation() -> None:
+    """Drop this process's caches if any process committed a catalogue change since the last request."""
+    if request.endpoint == "static":
+        return
+    db = database()
+    try:
+        value = shared.current(db.engine)
+    except Exception:  # noqa: BLE001 — the database is down: /healthz says so, pages fail on their own queries
+        log.warning("cannot read the shared catalogue generation", exc_info=True)
+        return
+    with _lock:
+        if _shared_seen.get(db.url) == value:
+            return
+        _shared_seen[db.url] = value
+    _changed(None, None)
 
 
 def database() -> Database:
@@ -77,4 +105,5 @@ def _close(exc: BaseException | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(check_shared_generation)
     app.teardown_appcontext(_close)

@@ -10,6 +10,7 @@ not installed.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 
@@ -51,7 +52,7 @@ def _search() -> dict:
         exists = index.exists()
     except Exception as exc:  # noqa: BLE001
         return {"status": "error", "error": redact(str(exc))}
-    return {"status": "ok" if exists else "missing"}
+    return {"status": "ok" if exists else "missing", "backend": current_app.config["SETTINGS"].search_engine}
 
 
 def _render(settings) -> dict:
@@ -84,6 +85,7 @@ def report() -> tuple[dict, bool]:
               "render": _render(settings)}
     ok = all(c["status"] == "ok" for c in checks.values())
     degraded = [name for name, c in checks.items() if c["status"] != "ok"]
-    body = {"status": "ok" if ok else "degraded", "degraded": degraded, **checks,
+    # Which web process answered: with ``serve --processes N`` a monitor (and the tests) can tell them apart.
+    body = {"status": "ok" if ok else "degraded", "degraded": degraded, "process": os.getpid(), **checks,
             "ms": round((time.perf_counter() - started) * 1000, 2)}
     return body, ok

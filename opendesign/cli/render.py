@@ -65,9 +65,9 @@ def _write_out(app: AppContext, infos: list, output: str, as_dir: bool = False) 
     """Copy verified artifacts to *output* (a file for one artifact, else a folder); return infos with new paths."""
     from dataclasses import replace
 
-    from renderers.cache import FileArtifactStore
+    from renderers.cache import artifact_store
 
-    store = FileArtifactStore(app.db, app.settings)
+    store = artifact_store(app.db, app.settings)
     target = Path(output)
     as_dir = as_dir or len(infos) > 1 or target.is_dir() or output.endswith(os.sep)
     if as_dir:
@@ -260,9 +260,9 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
         "cache": {"path": str(settings.cache_dir.resolve()), "max_bytes": settings.cache_max_bytes},
     }
     try:
-        from renderers.cache import FileArtifactStore
+        from renderers.cache import artifact_store
 
-        report["cache"].update(FileArtifactStore(app.db, settings).stats())
+        report["cache"].update(artifact_store(app.db, settings).stats())
     except Exception as exc:  # noqa: BLE001 — a doctor reports, it does not fail on the cache
         report["cache"]["error"] = str(exc)
     ok = True

@@ -30,7 +30,20 @@ def _sync_from_cli(change: events.CatalogueChange, maker) -> None:
     search.handle_change(search.get_index(app.settings), change, maker)
 
 
+def _sync_in_transaction_from_cli(change: events.CatalogueChange, session) -> None:
+    """The same for an index kept in the catalogue database: written before the command's commit."""
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(AppContext) if ctx is not None else None
+    db = app.__dict__.get("db") if app is not None else None
+    if db is None or session.info.get("sessionmaker") is not db.sessionmaker:
+        return
+    index = search.get_index(app.settings)
+    if getattr(index, "in_transaction", False):
+        search.update_in_transaction(index, session, change)
+
+
 events.subscribe(_sync_from_cli)
+events.subscribe_in_transaction(_sync_in_transaction_from_cli)
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")

@@ -2,6 +2,7 @@
 
 from .accounts import ApiToken, AuditEvent, User, UserSession
 from .base import Base, utcnow
+from .caches import CacheGeneration
 from .catalogue import Artifact, Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
 from .commons import Contribution, Maker, Production
 from .jobs import RenderFailure, RenderJobRow
@@ -10,6 +11,7 @@ from .presets import ParameterSet
 
 __all__ = [
     "ApiToken", "Artifact", "Attestation", "AttestationChallenge", "AuditEvent", "Author", "Base", "BomItem",
+    "CacheGeneration",
     "ChallengeResolution", "Contribution", "Design", "DesignFile", "DesignSteward", "DesignVersion", "LedgerReview",
     "Lineage", "Maker", "Parameter", "ParameterSet", "Part", "Production", "RenderFailure", "RenderJobRow", "Tag",
     "User", "UserSession", "utcnow",

@@ -17,12 +17,12 @@ from .licensing import license_family
 from .service import (SORTS, FacetValue, Hit, IndexStatus, NullSearchIndex, SearchIndex, SearchQuery,
                       SearchResults)
 from .storage import IndexLocked
-from .sync import (SyncStatus, compare, ensure_index, get_index, handle_change, install, rebuild_index, uninstall,
-                   update_index)
+from .sync import (SyncStatus, compare, ensure_index, get_index, handle_change, in_transaction, install,
+                   rebuild_index, uninstall, update_in_transaction, update_index)
 from .whoosh_index import WhooshSearchIndex
 
 __all__ = [
     "SORTS", "FacetValue", "Hit", "IndexLocked", "IndexStatus", "NullSearchIndex", "SearchDocument", "SearchIndex",
     "SearchQuery", "SearchResults", "SyncStatus", "WhooshSearchIndex", "compare", "document_for", "ensure_index",
-    "get_index", "handle_change", "install", "license_family", "load_documents", "rebuild_index", "uninstall", "update_index",
+    "get_index", "handle_change", "in_transaction", "install", "update_in_transaction", "license_family", "load_documents", "rebuild_index", "uninstall", "update_index",
 ]

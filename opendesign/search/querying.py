@@ -60,6 +60,9 @@ class ParsedQuery:
     match_all: bool
     #: True when the person used operators; then we never relax AND to OR.
     explicit: bool
+    #: The exact text an explicit query was parsed from: its terms' ``startchar``/``endchar`` point into it,
+    #: so another backend (:mod:`.pg_query`) can hand the words as typed to its own parser.
+    source: str = ""
 
 
 def clean(text: str) -> tuple[str, bool]:
@@ -194,7 +197,7 @@ def parse(text: str) -> ParsedQuery:
             simple = not explicit and _SIMPLE.fullmatch(prepared) is not None
             q = _simple_query(tuple(prepared.split(" "))) if simple else _AND.parse(prepared)
             if _acceptable(q):
-                return ParsedQuery(cleaned, plain, q, False, False, explicit)
+                return ParsedQuery(cleaned, plain, q, False, False, explicit, prepared if explicit else "")
         except Exception:  # the parser's own bugs: IndexError, RecursionError...
             log.debug("query %r did not parse; searching its words", cleaned, exc_info=True)
     words = tuple(w.lower() for w in words)

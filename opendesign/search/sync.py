@@ -5,6 +5,9 @@
 a new version, a maker producing it, a deletion) is re-indexed right after the
 commit, as warehouse does. Re-indexing a design also re-indexes the designs
 it derives from, whose fork counts just changed.
+
+The PostgreSQL backend is written inside the committing transaction instead
+(:class:`InTransactionSync`): its documents commit or roll back with the change.
 """
 
 from __future__ import annotations
@@ -29,12 +32,28 @@ _indexes: dict[str, SearchIndex] = {}
 
 
 def get_index(settings: Settings) -> SearchIndex:
-    """The search index of the deployment *settings* describe (one object per index folder)."""
-    key = str(settings.index_dir.resolve())
+    """The search index of the deployment *settings* describe (one object per index folder or database)."""
+    if settings.search_engine == "postgres":
+        key = ("postgres", _database_key(settings.database))
+    else:
+        key = ("whoosh", str(settings.index_dir.resolve()))
     index = _indexes.get(key)
     if index is None:
-        index = _indexes[key] = WhooshSearchIndex(settings.index_dir, time_limit=settings.search_time_limit)
+        if settings.search_engine == "postgres":
+            from ..db import make_engine
+            from .pg_index import PostgresSearchIndex
+
+            index = PostgresSearchIndex(make_engine(settings.database), time_limit=settings.search_time_limit)
+        else:
+            index = WhooshSearchIndex(settings.index_dir, time_limit=settings.search_time_limit)
+        _indexes[key] = index
     return index
+
+
+def in_transaction(index: SearchIndex, session: Session) -> SearchIndex:
+    """*index* as it writes inside *session*'s transaction (itself for a backend that cannot)."""
+    bound = getattr(index, "bound", None)
+    return bound(session.connection()) if getattr(index, "in_transaction", False) and bound else index
 
 
 @lru_cache(maxsize=64)
@@ -43,7 +62,8 @@ def _database_key(url: str) -> tuple:
     database = parsed.database or ""
     if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
         database = os.path.realpath(database)
-    return (parsed.get_backend_name(), parsed.host, parsed.port, database)
+    # The query holds PostgreSQL's search_path option: another schema is another catalogue.
+    return (parsed.get_backend_name(), parsed.host, parsed.port, database, tuple(sorted(parsed.query.items())))
 
 
 def _maker_url(maker: sessionmaker | None) -> str | None:
@@ -137,7 +157,31 @@ class IndexSync:
         return hash(str(self.settings.index_dir))
 
 
+@dataclass(frozen=True)
+class InTransactionSync:
+    """The in-transaction subscriber for one deployment whose index lives in its catalogue database."""
+
+    settings: Settings
+
+    def __call__(self, change: events.CatalogueChange, session: Session) -> None:
+        url = getattr(session.get_bind(), "url", None)
+        if url is None or _database_key(url.render_as_string(hide_password=False)) != \
+                _database_key(self.settings.database):
+            return
+        update_in_transaction(get_index(self.settings), session, change)
+
+    def __hash__(self) -> int:
+        return hash(self.settings.database)
+
+
+def update_in_transaction(index: SearchIndex, session: Session, change: events.CatalogueChange) -> None:
+    """Re-index what *change* touched, through *session*, before it commits."""
+    update_index(in_transaction(index, session), session, change.changed, change.deleted)
+
+
 def handle_change(index: SearchIndex, change: events.CatalogueChange, maker: sessionmaker) -> None:
+    if getattr(index, "in_transaction", False):
+        return  # written with the change itself
     session = maker()
     try:
         update_index(index, session, change.changed, change.deleted)
@@ -151,12 +195,16 @@ def install(settings: Settings) -> SearchIndex:
     Call once at start-up (the CLI and the web app do). Safe when the index does
     not exist yet: the first change builds it from the whole catalogue.
     """
-    events.subscribe(IndexSync(settings))
+    if settings.search_engine == "postgres":
+        events.subscribe_in_transaction(InTransactionSync(settings))
+    else:
+        events.subscribe(IndexSync(settings))
     return get_index(settings)
 
 
 def uninstall(settings: Settings) -> None:
     events.unsubscribe(IndexSync(settings))
+    events.unsubscribe_in_transaction(InTransactionSync(settings))
 
 
 def ensure_index(index: SearchIndex, session: Session) -> bool:

@@ -20,8 +20,8 @@ FACETS = {"category": "Category", "family": "License family", "license": "Licens
 #: Query-string names of the facets (``/search?category=..&license=..``).
 FILTER_ARGS = tuple(FACETS)
 MAX_PAGE = 500
-#: Results are cached per query; dropped when the index changes in this process, and kept
-#: at most this many seconds so changes indexed by another process (the CLI) show too.
+#: Results are cached per query; dropped when the catalogue changes in this process or, through the shared
+#: generation (:func:`web.db.check_shared_generation`), in any other; and kept at most this many seconds.
 RESULTS_TTL = 10.0
 MAX_CACHED = 1024
 
@@ -59,6 +59,7 @@ class WebSearch:
         self._results: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
         self._results_lock = threading.Lock()
         self._generation = 0
+        self._web_generation = 0
         events.subscribe(self._index_changed)
 
     def _index_changed(self, _change, _maker) -> None:
@@ -67,6 +68,14 @@ class WebSearch:
             self._results.clear()
 
     def _cached_search(self, request) -> object:
+        from .. import db as webdb
+
+        seen = webdb.generation()  # moves on changes committed by other processes too
+        if seen != self._web_generation:
+            with self._results_lock:
+                self._web_generation = seen
+                self._generation += 1
+                self._results.clear()
         key = (request.text, tuple(sorted(request.filters.items())), request.sort, request.limit, request.offset,
                request.highlight, request.facets, request.suggest)
         now = time.monotonic()

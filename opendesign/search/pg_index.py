@@ -1,0 +1,420 @@
+"""The PostgreSQL full-text implementation of :class:`~opendesign.search.service.SearchIndex`.
+
+Documents live in ``search_document`` (see :mod:`.pg_tables`) next to the
+catalogue, with a weighted ``tsvector`` under a GIN index. They are written in
+the same transaction as the catalogue change they reflect (:func:`.sync.install`
+hooks the ORM's commit), so there is nothing to resynchronise and every web
+process sees a change the moment it commits. Searches run one statement for
+the page of hits (``ts_headline`` only for those rows), one for the total and
+every facet count, and, for few results, a ``pg_trgm`` lookup for "did you mean".
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import secrets
+import time
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from html import escape
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from . import querying
+from .documents import SearchDocument
+from .pg_query import FACET_COLUMNS, SqlQuery, filter_clause, translate, translate_relaxed
+from .pg_tables import PLAIN, STEMMED
+from .schema import _PLAIN, FACET_FIELDS, to_fields
+from .service import MAX_LIMIT, SORTS, FacetValue, Hit, IndexStatus, SearchIndex, SearchQuery, SearchResults
+from .storage import IndexLocked
+
+log = logging.getLogger(__name__)
+
+SUGGEST_BELOW = 3
+#: Weights of D (body), C (summary), B (tags), A (title): PostgreSQL's defaults, steeper than Whoosh's boosts.
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+#: Normalisation 1: divide by 1 + log(document length), as BM25 discounts long READMEs.
+RANK_NORMALISATION = 1
+#: Cover density rather than ts_rank: ts_rank saturates at 1.0 for a title typed in full, so a longer title
+#: holding the same words tied with the exact one (measured on the seed commons: 2-3 of 22 titles missed
+#: their design with ts_rank under any weights; none with ts_rank_cd).
+RANK_EXPRESSION = "ts_rank_cd('{weights}', {vector}, {q}, {n})"
+#: Relevance ranks every match on the small ``ranked`` vector (title, tags, summary), then this many of the
+#: best on the whole ``document``: ranking a 1.2 kB document per match was most of a common word's cost.
+CANDIDATES = 200
+_ORDER = {
+    "relevance": "score DESC, slug",
+    "newest": "published DESC, slug",
+    "most-forked": "forks DESC, published DESC, slug",
+    "most-produced": "productions DESC, published DESC, slug",
+}
+#: Marks ts_headline puts around matches; the text is HTML-escaped afterwards and they become <mark>.
+_START, _STOP = "\x02", "\x03"
+_HEADLINE_WHOLE = f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"
+_HEADLINE_SNIPPET = f"MaxWords=35, MinWords=15, ShortWord=2, StartSel={_START}, StopSel={_STOP}"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_HIT_COLUMNS = "slug, version, title, summary, category, license, tags, authors, forks, productions, published"
+
+_INSERT = text(f"""
+INSERT INTO search_document (slug, version, title, summary, category, license, tags, authors, licenses, families,
+    processes, countries, has_makers, forks, productions, published, content_hash, doc_hash, parents, spell,
+    title_tsv, tags_tsv, summary_tsv, body_tsv, authors_tsv, makers_tsv, document, ranked)
+SELECT :slug, :version, :title, :summary, :category, :license, :tags, :authors, :licenses, :families,
+    :processes, :countries, :has_makers, :forks, :productions, :published, :content_hash, :doc_hash, :parents,
+    :spell, t, g, s, b, a, m, setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C') || setweight(b, 'D'),
+    setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C')
+FROM (SELECT to_tsvector('{STEMMED}', :title) AS t, to_tsvector('{STEMMED}', :tag_text) AS g,
+             to_tsvector('{STEMMED}', :summary) AS s, to_tsvector('{STEMMED}', :body) AS b,
+             to_tsvector('{PLAIN}', :author_text) AS a, to_tsvector('{PLAIN}', :maker_text) AS m) AS v
+""")
+
+
+def spell_words(doc: SearchDocument) -> list[str]:
+    """The document's "did you mean" words: Whoosh's ``spell`` field, through the same analyzer."""
+    return sorted({t.text for t in _PLAIN(to_fields(doc)["spell"])})
+
+
+def _clean(value: str) -> str:
+    # ts_headline's marks are control characters; text never holds them (and NUL is refused by PostgreSQL).
+    return _CONTROL.sub(" ", value or "")
+
+
+def _row(doc: SearchDocument) -> dict:
+    fields = to_fields(doc)
+    return {
+        "slug": doc.slug, "version": doc.version, "title": _clean(doc.title), "summary": _clean(doc.summary),
+        "category": doc.category, "license": doc.license, "tags": list(doc.tags), "authors": list(doc.authors),
+        "licenses": list(dict.fromkeys(doc.licenses)), "families": list(dict.fromkeys(doc.families)),
+        "processes": list(dict.fromkeys(doc.processes)), "countries": list(dict.fromkeys(doc.maker_countries)),
+        "has_makers": fields["has_makers"], "forks": doc.forks, "productions": doc.productions,
+        "published": doc.published, "content_hash": doc.content_hash, "doc_hash": doc.doc_hash,
+        "parents": list(doc.parents), "spell": spell_words(doc), "tag_text": _clean(fields["tags"]),
+        "body": _clean(fields["body"]), "author_text": _clean(fields["authors"]),
+        "maker_text": _clean(fields["makers"]),
+    }
+
+
+def _marked(snippet: str | None, whole_text: str) -> str | None:
+    """ts_headline's output as HTML: escaped, matches in <mark>; None when nothing matched."""
+    if not snippet or _START not in snippet:
+        return None
+    html = escape(snippet).replace(_START, "<mark>").replace(_STOP, "</mark>")
+    plain = snippet.replace(_START, "").replace(_STOP, "")
+    if plain != whole_text:
+        html = ("" if whole_text.startswith(plain[:20]) else "…") + html + \
+               ("" if whole_text.endswith(plain[-20:]) else "…")
+    return html
+
+
+class PostgresSearchIndex(SearchIndex):
+    """Search over ``search_document`` in the catalogue database *engine* is connected to."""
+
+    #: Writes happen inside the catalogue's own transactions (see :func:`.sync.install`).
+    in_transaction = True
+
+    def __init__(self, engine: Engine, *, time_limit: float = 0.5, lock_timeout: float = 120.0,
+                 connection: Connection | None = None):
+        self.engine = engine
+        self.time_limit = time_limit
+        self.lock_timeout = lock_timeout
+        self._connection = connection
+        self._extension_schemas: tuple[str, str] | None = None
+
+    def bound(self, connection: Connection) -> PostgresSearchIndex:
+        """This index writing and reading through *connection*, inside its transaction."""
+        return PostgresSearchIndex(self.engine, time_limit=self.time_limit, lock_timeout=self.lock_timeout,
+                                   connection=connection)
+
+    def _run(self, fn, *, write: bool = False):
+        """Run ``fn(connection)`` in the bound transaction, or in a fresh one that commits."""
+        if self._connection is not None:
+            return fn(self._connection)
+        with self.engine.begin() as conn:
+            if write:
+                conn.execute(text(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'"))
+            return fn(conn)
+
+    # Reading ---------------------------------------------------------------
+
+    def search(self, request: SearchQuery) -> SearchResults:
+        started = time.perf_counter()
+        try:
+            return self._run(lambda conn: self._search(conn, request, started))
+        except Exception:
+            log.exception("search for %r failed", request.text)
+            return SearchResults(query=request.text, total=0, hits=[], facets={},
+                                 took_ms=(time.perf_counter() - started) * 1000)
+
+    def _search(self, conn: Connection, request: SearchQuery, started: float) -> SearchResults:
+        deadline = started + self.time_limit
+        parsed = querying.parse(request.text)
+        limit = max(0, min(int(request.limit), MAX_LIMIT))
+        offset = max(0, int(request.offset))
+        sort = request.sort if request.sort in SORTS else "relevance"
+        if parsed.match_all and sort == "relevance":
+            sort = "newest"
+        filters, filter_params = filter_clause(request.filters)
+        sql = translate(parsed)
+        empty = SearchResults(query=parsed.text, total=0, hits=[], facets={}, fallback=parsed.fallback,
+                              timed_out=True)
+        try:
+            total, facets = self._count(conn, sql, filters, filter_params, request.facets, deadline)
+            relaxed = False
+            if total == 0:
+                any_word = translate_relaxed(parsed)
+                if any_word is not None:
+                    sql, relaxed = any_word, True
+                    total, facets = self._count(conn, sql, filters, filter_params, request.facets, deadline)
+            hits = self._hits(conn, sql, filters, filter_params, sort, limit, offset, request.highlight,
+                              deadline) if total and limit else []
+            suggestion = None
+            if request.suggest and not parsed.match_all and (relaxed or total < SUGGEST_BELOW):
+                suggestion = self._suggest(conn, parsed, filters, filter_params, total, relaxed, deadline)
+        except _TimedOut:
+            return empty
+        return SearchResults(
+            query=parsed.text, total=total, hits=hits, facets=facets, suggestion=suggestion,
+            fallback=parsed.fallback, relaxed=relaxed, timed_out=False,
+            took_ms=round((time.perf_counter() - started) * 1000, 3))
+
+    def _execute(self, conn: Connection, deadline: float, statement: str, params: dict):
+        """One statement under what is left of the time cap (PostgreSQL's ``statement_timeout``)."""
+        left_ms = math.ceil((deadline - time.perf_counter()) * 1000)
+        if left_ms <= 0:
+            raise _TimedOut
+        # The planner prices ``@@`` as cheap and scans the whole table for a common word, testing every
+        # row's 1.2 kB vector (110 ms at 10k designs where the GIN index took 14 ms): searches always
+        # go through the indexes. No JIT: the disabled scan's huge cost estimate would make PostgreSQL
+        # compile every such query (a second of LLVM for a 10 ms search, measured).
+        conn.execute(text(f"SET LOCAL statement_timeout = {left_ms}; SET LOCAL enable_seqscan = off; "
+                          "SET LOCAL jit = off"))
+        try:
+            return conn.execute(text(statement), params)
+        except OperationalError as exc:  # QueryCanceled: the cap cut it short
+            if getattr(exc.orig, "sqlstate", None) == "57014":
+                raise _TimedOut from None
+            raise
+
+    @staticmethod
+    def _where(sql: SqlQuery, filters: str | None) -> str:
+        return f"({sql.where}) AND {filters}" if filters else sql.where
+
+    def _count(self, conn, sql: SqlQuery, filters, filter_params, facets: bool, deadline: float):
+        where = self._where(sql, filters)
+        params = {**sql.params, **filter_params}
+        if not facets:
+            return self._execute(conn, deadline, f"SELECT count(*) FROM search_document WHERE {where}",
+                                 params).scalar_one(), {}
+        parts = ["SELECT '' AS f, '' AS v, count(*) AS n FROM m"]
+        for name in FACET_FIELDS:
+            column, is_array = FACET_COLUMNS[name]
+            if is_array:
+                parts.append(f"SELECT '{name}', x, count(*) FROM m, unnest(m.{column}) AS x GROUP BY x")
+            else:
+                parts.append(f"SELECT '{name}', {column}, count(*) FROM m WHERE {column} <> '' GROUP BY {column}")
+        columns = ", ".join(dict.fromkeys(c for c, _ in FACET_COLUMNS.values()))
+        statement = (f"WITH m AS MATERIALIZED (SELECT {columns} FROM search_document WHERE {where}) "
+                     + " UNION ALL ".join(parts))
+        total, counts = 0, {name: [] for name in FACET_FIELDS}
+        for f, v, n in self._execute(conn, deadline, statement, params):
+            if f == "":
+                total = n
+            else:
+                counts[f].append(FacetValue(v, n))
+        for values in counts.values():
+            values.sort(key=lambda fv: (-fv.count, fv.value))
+        return total, counts
+
+    def _hits(self, conn, sql: SqlQuery, filters, filter_params, sort, limit, offset, highlight, deadline):
+        where = self._where(sql, filters)
+        params = {**sql.params, **filter_params, "limit": limit, "offset": offset}
+        rank = sql.rank if sort == "relevance" else None
+        if sort == "newest":
+            score = "extract(epoch FROM published)"
+        elif sort in ("most-forked", "most-produced"):
+            score = "forks" if sort == "most-forked" else "productions"
+        else:
+            score = "0"
+        marks = "NULL, NULL, NULL, NULL"
+        if highlight and sql.rank:
+            marks = (f"ts_headline('{STEMMED}', title, {sql.rank}, '{_HEADLINE_WHOLE}'), "
+                     f"ts_headline('{STEMMED}', summary, {sql.rank}, '{_HEADLINE_SNIPPET}'), "
+                     f"ts_headline('{STEMMED}', array_to_string(tags, ', '), {sql.rank}, '{_HEADLINE_WHOLE}'), "
+                     f"ts_headline('{PLAIN}', array_to_string(authors, ', '), {sql.rank_plain}, "
+                     f"'{_HEADLINE_WHOLE}')")
+        if rank:
+            pre = RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector="ranked", q=rank, n=RANK_NORMALISATION)
+            full = RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector="document", q=rank, n=RANK_NORMALISATION)
+            params["candidates"] = max(CANDIDATES, offset + limit)
+            page = (f"SELECT *, {full} AS score FROM (SELECT {_HIT_COLUMNS}, document FROM search_document "
+                    f"WHERE {where} ORDER BY {pre} DESC, slug LIMIT :candidates) AS candidates "
+                    f"ORDER BY score DESC, slug LIMIT :limit OFFSET :offset")
+        else:
+            page = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM search_document WHERE {where} "
+                    f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset")
+        # ts_headline is in the outer query, so it runs for the shown page only.
+        statement = f"SELECT {_HIT_COLUMNS}, score, {marks} FROM ({page}) AS page ORDER BY {_ORDER[sort]}"
+        hits = []
+        for row in self._execute(conn, deadline, statement, params):
+            (slug, version, title, summary, category, license_, tags, authors, forks, productions, published,
+             score_, m_title, m_summary, m_tags, m_authors) = row
+            marks_ = {}
+            for name, snippet, whole in (("title", m_title, title), ("summary", m_summary, summary),
+                                         ("tags", m_tags, ", ".join(tags)), ("authors", m_authors,
+                                                                            ", ".join(authors))):
+                html = _marked(snippet, whole)
+                if html:
+                    marks_[name] = html
+            hits.append(Hit(
+                slug=slug, version=version, title=title, summary=summary, score=round(float(score_ or 0), 4),
+                category=category, license=license_, tags=list(tags), authors=list(authors), forks=forks,
+                productions=productions,
+                published=published.astimezone(UTC).replace(microsecond=0).isoformat(), highlights=marks_))
+        return hits
+
+    def _suggest(self, conn, parsed, filters, filter_params, total: int, relaxed: bool, deadline: float):
+        corrections: dict[str, str] = {}
+        for word in dict.fromkeys(w.lower() for w in parsed.words):
+            if len(word) < 3 or word.isdigit() or word.upper() in querying.OPERATORS:
+                continue
+            if not [t.text for t in _PLAIN(word)]:
+                continue
+            # Trigram candidates (the GIN index), then Whoosh's rule: same first letter, the fewest edits,
+            # the most designs.
+            trgm, fuzzy = self._extensions(conn)
+            row = self._execute(conn, deadline, f"""
+                SELECT word FROM (
+                    SELECT word, docs, {fuzzy}.levenshtein(word, :w) AS edits FROM search_word
+                    WHERE word OPERATOR({trgm}.%) :w OR word = :w) AS c
+                WHERE (word = :w) OR (left(word, 1) = left(:w, 1) AND edits <= 2)
+                ORDER BY word = :w DESC, edits, docs DESC, word LIMIT 1""", {"w": word}).first()
+            if row is not None and row[0] != word:
+                corrections[word] = row[0]
+        if not corrections:
+            return None
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, corrections)) + r")\b", re.IGNORECASE)
+        corrected_text = pattern.sub(lambda m: corrections[m.group(0).lower()], parsed.text)
+        corrected = translate(querying.parse(corrected_text))
+        better, _ = self._count(conn, corrected, filters, filter_params, False, deadline)
+        return corrected_text if better > (0 if relaxed else total) else None
+
+    def _extensions(self, conn: Connection) -> tuple[str, str]:
+        """The schemas of pg_trgm and fuzzystrmatch, to call them whatever the search_path."""
+        if self._extension_schemas is None:
+            found = dict(conn.execute(text(
+                "SELECT extname, quote_ident(extnamespace::regnamespace::text) FROM pg_extension "
+                "WHERE extname IN ('pg_trgm', 'fuzzystrmatch')")).all())
+            self._extension_schemas = (found.get("pg_trgm", "public"), found.get("fuzzystrmatch", "public"))
+        return self._extension_schemas
+
+    # Writing ---------------------------------------------------------------
+
+    def _lock_state(self, conn: Connection, generation: str | None) -> None:
+        """Take the writers' lock (the state row) and record this update."""
+        try:
+            conn.execute(text(
+                "UPDATE search_state SET updates = updates + 1, updated_at = now(), "
+                "generation = CASE WHEN CAST(:g AS text) IS NOT NULL THEN :g "
+                "WHEN generation = '' THEN :fresh ELSE generation END WHERE id = 1"),
+                {"g": generation, "fresh": _generation()})
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                raise IndexLocked(f"another process is writing the search index (waited "
+                                  f"{self.lock_timeout:g} s); try again when it has finished") from None
+            raise
+
+    def apply(self, documents: Iterable[SearchDocument], deleted: Iterable[str] = ()) -> None:
+        documents, deleted = list(documents), sorted(set(deleted))
+        if not documents and not deleted:
+            return
+
+        def write(conn: Connection) -> None:
+            self._lock_state(conn, None)
+            slugs = sorted({d.slug for d in documents} | set(deleted))
+            old = conn.execute(text("DELETE FROM search_document WHERE slug = ANY(:s) RETURNING spell"),
+                               {"s": slugs}).scalars().all()
+            rows = [_row(d) for d in {d.slug: d for d in documents}.values()]
+            if rows:
+                conn.execute(_INSERT, rows)
+            delta = Counter(w for r in rows for w in r["spell"])
+            delta.subtract(w for spell in old for w in spell)
+            changes = [{"w": w, "d": n} for w, n in sorted(delta.items()) if n]
+            if changes:
+                conn.execute(text("INSERT INTO search_word (word, docs) VALUES (:w, :d) ON CONFLICT (word) "
+                                  "DO UPDATE SET docs = search_word.docs + excluded.docs"), changes)
+                conn.execute(text("DELETE FROM search_word WHERE docs <= 0 AND word = ANY(:ws)"),
+                             {"ws": [c["w"] for c in changes if c["d"] < 0]})
+
+        self._run(write, write=True)
+
+    def rebuild(self, documents: Iterable[SearchDocument]) -> int:
+        """Replace every document in one transaction: readers see the old index until it commits."""
+
+        def write(conn: Connection) -> int:
+            self._lock_state(conn, _generation())
+            conn.execute(text("DELETE FROM search_document"))
+            count = 0
+            batch: list[dict] = []
+            for doc in documents:
+                batch.append(_row(doc))
+                if len(batch) >= 1000:
+                    conn.execute(_INSERT, batch)
+                    count, batch = count + len(batch), []
+            if batch:
+                conn.execute(_INSERT, batch)
+                count += len(batch)
+            conn.execute(text("DELETE FROM search_word"))
+            conn.execute(text("INSERT INTO search_word (word, docs) SELECT w, count(*) FROM search_document, "
+                              "unnest(spell) AS w GROUP BY w"))
+            return count
+
+        return self._run(write, write=True)
+
+    # Inspecting ------------------------------------------------------------
+
+    def _state(self, conn: Connection):
+        return conn.execute(text("SELECT generation, updated_at FROM search_state WHERE id = 1")).first()
+
+    def exists(self) -> bool:
+        return self._run(lambda conn: bool((self._state(conn) or ("",))[0]))
+
+    def status(self) -> IndexStatus:
+        def read(conn: Connection) -> IndexStatus:
+            state = self._state(conn)
+            if state is None or not state[0]:
+                return IndexStatus(exists=False, documents=0, last_update=None, generation=None)
+            fingerprints = frozenset(tuple(r) for r in conn.execute(
+                text("SELECT slug, version, content_hash FROM search_document")))
+            return IndexStatus(True, len(fingerprints), state[1], state[0], fingerprints)
+
+        return self._run(read)
+
+    def parents_of(self, slugs: Iterable[str]) -> set[str]:
+        slugs = sorted(set(slugs))
+        if not slugs:
+            return set()
+        rows = self._run(lambda conn: conn.execute(
+            text("SELECT parents FROM search_document WHERE slug = ANY(:s)"), {"s": slugs}).scalars().all())
+        return {p for parents in rows for p in parents}
+
+    def stored(self, slug: str) -> dict | None:
+        row = self._run(lambda conn: conn.execute(
+            text(f"SELECT {_HIT_COLUMNS}, parents, content_hash FROM search_document WHERE slug = :s"),
+            {"s": slug}).mappings().first())
+        return dict(row) if row else None
+
+    def close(self) -> None:
+        """Nothing to release: connections come from the engine's pool."""
+
+
+class _TimedOut(Exception):
+    pass
+
+
+def _generation() -> str:
+    return f"pg-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"

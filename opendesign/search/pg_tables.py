@@ -1,0 +1,77 @@
+"""The PostgreSQL search tables (created by migration 0007 on PostgreSQL only).
+
+They live in their own :class:`~sqlalchemy.MetaData`, not the models': the
+embedded SQLite catalogue has no ``tsvector``, and nothing but the search
+backend reads them. One row per searchable design, written in the same
+transaction as the catalogue change it reflects (see :mod:`.pg_index`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (ARRAY, BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+
+metadata = MetaData()
+
+#: Text search configuration of the stemmed fields (Whoosh stems them too); people are not stemmed.
+STEMMED = "english"
+PLAIN = "simple"
+
+search_document = Table(
+    "search_document", metadata,
+    Column("slug", Text, primary_key=True),
+    Column("version", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("license", Text, nullable=False),
+    Column("tags", ARRAY(Text), nullable=False),
+    Column("authors", ARRAY(Text), nullable=False),
+    # Facets: exact values, compared without case as Whoosh's filter does.
+    Column("licenses", ARRAY(Text), nullable=False),
+    Column("families", ARRAY(Text), nullable=False),
+    Column("processes", ARRAY(Text), nullable=False),
+    Column("countries", ARRAY(Text), nullable=False),
+    Column("has_makers", Text, nullable=False),
+    Column("forks", Integer, nullable=False),
+    Column("productions", Integer, nullable=False),
+    Column("published", DateTime(timezone=True), nullable=False),
+    Column("content_hash", Text, nullable=False),
+    Column("doc_hash", Text, nullable=False),
+    Column("parents", ARRAY(Text), nullable=False),
+    # Unstemmed words of the prominent fields: this document's share of the "did you mean" dictionary.
+    Column("spell", ARRAY(Text), nullable=False),
+    # Every default field, weighted: title A, tags B, summary C, the long tail (body) D.
+    Column("document", TSVECTOR, nullable=False),
+    # Title, tags and summary only (a tenth of ``document``'s size): ranks every match cheaply, so the
+    # full ``document`` is ranked only for the best candidates (see pg_index.CANDIDATES).
+    Column("ranked", TSVECTOR, nullable=False),
+    # The fields a person can name (``title:``, ``author:``...), for field queries only.
+    Column("title_tsv", TSVECTOR, nullable=False),
+    Column("tags_tsv", TSVECTOR, nullable=False),
+    Column("summary_tsv", TSVECTOR, nullable=False),
+    Column("body_tsv", TSVECTOR, nullable=False),
+    Column("authors_tsv", TSVECTOR, nullable=False),
+    Column("makers_tsv", TSVECTOR, nullable=False),
+    Index("ix_search_document_document", "document", postgresql_using="gin"),
+    Index("ix_search_document_published", "published"),
+)
+
+#: The "did you mean" dictionary: each unstemmed word with the number of designs holding it.
+search_word = Table(
+    "search_word", metadata,
+    Column("word", Text, primary_key=True),
+    Column("docs", Integer, nullable=False),
+    Index("ix_search_word_trgm", "word", postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"}),
+)
+
+#: One row: the index's generation (changes on every rebuild) and last update; also the writers' lock.
+search_state = Table(
+    "search_state", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", Text, nullable=False),
+    Column("updates", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+TABLES = (search_document, search_word, search_state)
