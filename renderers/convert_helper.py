@@ -39,14 +39,19 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _preload() -> None:
-    """What conversion imports, loaded while the Python installation is still readable (before the uid drop)."""
-    import lxml.etree  # noqa: F401
-    import networkx  # noqa: F401 — trimesh's 3MF export needs it
+def _preload(formats: list[str]) -> None:
+    """What converting to *formats* imports, loaded while the Python installation is still readable
+    (before the uid drop); only what they need, as importing is most of the helper's start-up."""
     import numpy  # noqa: F401
-    import trimesh  # noqa: F401
-    import trimesh.exchange.gltf  # noqa: F401
-    import trimesh.exchange.threemf  # noqa: F401
+    import trimesh  # noqa: F401 — measuring needs it whatever the format
+
+    if "glb" in formats:
+        import trimesh.exchange.gltf  # noqa: F401
+    if "3mf" in formats:
+        import networkx  # noqa: F401 — trimesh's 3MF export needs it
+        import trimesh.exchange.threemf  # noqa: F401
+    if {"3mf", "svg"} & set(formats):
+        import lxml.etree  # noqa: F401
 
     from . import convert  # noqa: F401
 
@@ -129,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-bytes", type=int, required=True)
     parser.add_argument("--cpu-seconds", type=int, required=True)
     parser.add_argument("--max-input", type=int, required=True)
+    parser.add_argument("--formats", default="stl")
     parser.add_argument("--unshare-net", action="store_true")
     args = parser.parse_args(argv)
     confine.set_pdeathsig(signal.SIGKILL)
@@ -136,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     _limit(args.memory_bytes, args.cpu_seconds)
     sock = socket.socket(fileno=0)
     try:
-        _preload()
+        _preload(args.formats.split(","))
         _confine(args.unshare_net)
     except BaseException as exc:  # noqa: BLE001 — the host reads it as a sandbox failure
         category = "too-large" if isinstance(exc, MemoryError) else "sandbox-failure"

@@ -71,11 +71,11 @@ class Converted:
     stats: MeshStats
 
 
-def command(settings: Settings, limits: HelperLimits, max_input: int) -> list[str]:
+def command(settings: Settings, limits: HelperLimits, max_input: int, formats: list[str]) -> list[str]:
     sandbox = launcher.plan(settings)
     inner = [sys.executable, "-I", "-B", "-c", BOOT, str(PACKAGE_DIR.parent),
              "--memory-bytes", str(limits.memory_bytes), "--cpu-seconds", str(limits.cpu_seconds),
-             "--max-input", str(max_input)]
+             "--max-input", str(max_input), "--formats", ",".join(formats)]
     if not sandbox.isolated:
         return [*inner, "--unshare-net"]
     return launcher.bwrap_argv(sandbox, inner, [*launcher.python_dirs(), str(PACKAGE_DIR), str(CORE_DIR)])
@@ -101,13 +101,13 @@ def _tail(stream, limit: int = 1500) -> str:
 class _Run:
     """One helper process and its socket."""
 
-    def __init__(self, settings: Settings, limits: HelperLimits, max_input: int):
+    def __init__(self, settings: Settings, limits: HelperLimits, max_input: int, formats: list[str]):
         self.limits = limits
         self.sock, child = socket.socketpair()
         self.stderr = tempfile.TemporaryFile()
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/"}
         try:
-            self.proc = subprocess.Popen(command(settings, limits, max_input), stdin=child, stdout=child,
+            self.proc = subprocess.Popen(command(settings, limits, max_input, formats), stdin=child, stdout=child,
                                          stderr=self.stderr, env=env, start_new_session=True, close_fds=True)
         finally:
             child.close()
@@ -156,7 +156,7 @@ def convert(settings: Settings, request: Request, inputs: list[Path], spool: Spo
     limits = limits_for(settings)
     expected = [(fmt, part) for fmt in request.formats for part in (None, *request.parts)]
     max_input = sum(p.stat().st_size for p in inputs)
-    run = _Run(settings, limits, max_input)
+    run = _Run(settings, limits, max_input, list(request.formats))
     results: list[Converted] = []
     total = 0
     try:
