@@ -1,12 +1,16 @@
-"""The conversion helper: a short-lived, bounded process that parses and converts one job's files.
+"""The conversion helper: a bounded process that parses and converts one job's files.
 
-Started by :mod:`renderers.converter` (inside bubblewrap when it is there),
-with the job's files and a :class:`~renderers.convert.Request` on a socket as
-stdin. Before it reads a byte of them it limits itself (address space, CPU,
-no files written, few descriptors), cuts its network off when bubblewrap did
-not, drops root for ``nobody`` and installs the render seccomp filter; then it
+A server (``--serve``), started once per host process by :mod:`renderers.converter`
+(inside bubblewrap when it is there), imports numpy, trimesh and lxml, cuts
+its network off when bubblewrap did not, drops root for ``nobody``, sets
+no_new_privs and the render seccomp filter, and then waits on its control
+socket (stdin). Each message carries a job's limits and a socket; for each it
+forks a child that, before it reads a byte of the job, limits itself (address
+space, CPU, an alarm for the wall clock, no files written, few descriptors),
+then reads the job's files and a :class:`~renderers.convert.Request` and
 answers one frame per artifact (``{"artifact": {...}}`` and its bytes), then
-``{"done": true, ...}`` with its peak memory, or ``{"error": {...}}``.
+``{"done": true, ...}`` with its peak memory, or ``{"error": {...}}``. A child
+that dies without a last frame was stopped at one of its limits.
 
 Only this package, numpy, trimesh and lxml run here; the application (database,
 settings) is neither imported nor reachable.
@@ -15,6 +19,7 @@ settings) is neither imported nor reachable.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import signal
@@ -39,19 +44,15 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _preload(formats: list[str]) -> None:
-    """What converting to *formats* imports, loaded while the Python installation is still readable
-    (before the uid drop); only what they need, as importing is most of the helper's start-up."""
+def _preload() -> None:
+    """What conversion imports, loaded once by the server (before the uid drop: the Python
+    installation may not be readable by ``nobody``)."""
+    import lxml.etree  # noqa: F401
+    import networkx  # noqa: F401 — trimesh's 3MF export needs it
     import numpy  # noqa: F401
-    import trimesh  # noqa: F401 — measuring needs it whatever the format
-
-    if "glb" in formats:
-        import trimesh.exchange.gltf  # noqa: F401
-    if "3mf" in formats:
-        import networkx  # noqa: F401 — trimesh's 3MF export needs it
-        import trimesh.exchange.threemf  # noqa: F401
-    if {"3mf", "svg"} & set(formats):
-        import lxml.etree  # noqa: F401
+    import trimesh  # noqa: F401
+    import trimesh.exchange.gltf  # noqa: F401
+    import trimesh.exchange.threemf  # noqa: F401
 
     from . import convert  # noqa: F401
 
@@ -127,27 +128,66 @@ def serve(sock: socket.socket, max_input: int) -> None:
     except MemoryError:
         protocol.send_frame(sock, {"error": {"category": TOO_LARGE, "message": "converting ran out of its memory",
                                              "peaks": peaks()}})
+    except (protocol.ProtocolError, OSError):
+        pass  # the host went away (its deadline); nothing to answer
+    except Exception as exc:  # noqa: BLE001 — a bug or bad input, not a limit: say so
+        protocol.send_frame(sock, {"error": {"category": "sandbox-failure",
+                                             "message": f"conversion failed: {type(exc).__name__}: {exc}"[:2000]}})
+
+
+def _child(fd: int, limits: dict) -> None:
+    """One job, in a freshly forked child of the server."""
+    confine.set_pdeathsig(signal.SIGKILL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the wall clock: the kernel ends us, even inside C code
+    signal.alarm(max(1, int(limits["wall_seconds"])))
+    _limit(int(limits["memory_bytes"]), int(limits["cpu_seconds"]))
+    serve(socket.socket(fileno=fd), int(limits["max_input"]))
+
+
+def serve_forever(control: socket.socket) -> None:
+    """Fork a child per job message on *control* until the host closes it."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(control, 4096, 1)
+        except InterruptedError:
+            continue
+        if not msg:
+            return
+        if not fds:
+            continue
+        try:
+            limits = json.loads(msg)
+        except ValueError:
+            os.close(fds[0])
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                _child(fds[0], limits)
+            finally:
+                os._exit(0)
+        os.close(fds[0])
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="opendesign-convert")
-    parser.add_argument("--memory-bytes", type=int, required=True)
-    parser.add_argument("--cpu-seconds", type=int, required=True)
-    parser.add_argument("--max-input", type=int, required=True)
-    parser.add_argument("--formats", default="stl")
     parser.add_argument("--unshare-net", action="store_true")
     args = parser.parse_args(argv)
     confine.set_pdeathsig(signal.SIGKILL)
     os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    _limit(args.memory_bytes, args.cpu_seconds)
-    sock = socket.socket(fileno=0)
+    control = socket.socket(fileno=0)
     try:
-        _preload(args.formats.split(","))
+        _preload()
         _confine(args.unshare_net)
     except BaseException as exc:  # noqa: BLE001 — the host reads it as a sandbox failure
-        category = "too-large" if isinstance(exc, MemoryError) else "sandbox-failure"
-        protocol.send_frame(sock, {"error": {"category": category,
-                                             "message": f"the conversion helper did not start: "
-                                                        f"{type(exc).__name__}: {exc}"}})
-        sys.exit(0)
-    serve(sock, args.max_input)
+        control.send(json.dumps({"ready": False, "error": f"{type(exc).__name__}: {exc}"}).encode())
+        sys.exit(1)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # children then do not copy the pages the collector would touch
+    control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
+    serve_forever(control)

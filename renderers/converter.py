@@ -1,16 +1,19 @@
 """The host's side of conversion: start the bounded helper, feed it files, spool what it makes.
 
 The web or worker process never parses a mesh: it streams the job's spooled
-files into :mod:`renderers.convert_helper` (in bubblewrap when the render
-sandbox uses it, else bare but limited and without network) and streams the
-artifacts back into the spool, checking only sizes, counts and that each
-artifact is one that was asked for. The helper is killed at its wall clock;
-its own rlimits stop it at its memory and CPU. Either way the render fails as
-``too-large`` (an honest model over the caps) and nothing is cached.
+files to a child of :mod:`renderers.convert_helper`'s server (in bubblewrap
+when the render sandbox uses it, else without network; one server per host
+process, so imports are paid once) and streams the artifacts back into the
+spool, checking only sizes, counts and that each artifact is one that was
+asked for. The child's rlimits and alarm stop it at its memory, CPU and wall
+clock; the render then fails as ``too-large`` (an honest model over the caps)
+and nothing is cached.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import math
 import os
 import signal
@@ -18,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +40,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 CORE_DIR = PACKAGE_DIR.parent / "opendesign"
 BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
         "from renderers.convert_helper import main; main(sys.argv[1:])")
-#: Wall-clock seconds on top of the CPU limit: starting Python and importing trimesh, under load.
+#: Wall-clock seconds on top of the CPU limit: a loaded machine gives a child less than a core.
 STARTUP_SECONDS = 20.0
 _HELPER_FAILURES = {INVALID_GEOMETRY, SANDBOX_FAILURE, TOO_LARGE}
 
@@ -71,14 +75,96 @@ class Converted:
     stats: MeshStats
 
 
-def command(settings: Settings, limits: HelperLimits, max_input: int, formats: list[str]) -> list[str]:
+def command(settings: Settings) -> list[str]:
+    """The argv of the helper server (see :mod:`renderers.convert_helper`)."""
     sandbox = launcher.plan(settings)
-    inner = [sys.executable, "-I", "-B", "-c", BOOT, str(PACKAGE_DIR.parent),
-             "--memory-bytes", str(limits.memory_bytes), "--cpu-seconds", str(limits.cpu_seconds),
-             "--max-input", str(max_input), "--formats", ",".join(formats)]
+    inner = [sys.executable, "-I", "-B", "-c", BOOT, str(PACKAGE_DIR.parent)]
     if not sandbox.isolated:
         return [*inner, "--unshare-net"]
     return launcher.bwrap_argv(sandbox, inner, [*launcher.python_dirs(), str(PACKAGE_DIR), str(CORE_DIR)])
+
+
+class HelperServer:
+    """The host's handle on one running helper server: it forks a bounded child per conversion."""
+
+    def __init__(self, settings: Settings):
+        self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.stderr = tempfile.TemporaryFile()
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/"}
+        try:
+            self.proc = subprocess.Popen(command(settings), stdin=child, stdout=subprocess.DEVNULL,
+                                         stderr=self.stderr, env=env, start_new_session=True, close_fds=True)
+        finally:
+            child.close()
+        self.control.settimeout(launcher.STARTUP_TIMEOUT)
+        try:
+            ready = json.loads(self.control.recv(4096) or b"null")
+        except (OSError, ValueError):
+            ready = None
+        if not isinstance(ready, dict) or not ready.get("ready"):
+            self.kill()
+            detail = (ready or {}).get("error") if isinstance(ready, dict) else None
+            raise RenderError(SANDBOX_FAILURE, f"the conversion helper did not start: "
+                                               f"{detail or _tail(self.stderr) or self.proc.poll()}")
+        self.control.settimeout(None)
+        self._lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def job(self, limits: HelperLimits, max_input: int) -> socket.socket:
+        """A socket to a freshly forked child with *limits*."""
+        ours, theirs = socket.socketpair()
+        message = json.dumps({"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
+                              "wall_seconds": limits.wall_seconds, "max_input": max_input}).encode()
+        try:
+            with self._lock:
+                socket.send_fds(self.control, [message], [theirs.fileno()])
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return ours
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.control.close()
+
+
+_servers: dict[tuple, HelperServer] = {}
+_servers_lock = threading.Lock()
+
+
+def _server(settings: Settings, fresh: bool = False) -> HelperServer:
+    """The process-wide helper server for these settings, started (from the launcher thread) on first use."""
+    key = (settings.render_use_bwrap,)
+    with _servers_lock:
+        server = _servers.get(key)
+        if server is not None and (fresh or not server.alive()):
+            server.kill()
+            server = None
+        if server is None:
+            server = _servers[key] = launcher.get_launcher().call(lambda: HelperServer(settings))
+        return server
+
+
+def shutdown() -> None:
+    with _servers_lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
+        server.kill()
+
+
+atexit.register(shutdown)
 
 
 def _stats(value) -> MeshStats:
@@ -99,52 +185,40 @@ def _tail(stream, limit: int = 1500) -> str:
 
 
 class _Run:
-    """One helper process and its socket."""
+    """One conversion: a child of the helper server and its socket."""
 
-    def __init__(self, settings: Settings, limits: HelperLimits, max_input: int, formats: list[str]):
+    def __init__(self, settings: Settings, limits: HelperLimits, max_input: int):
         self.limits = limits
-        self.sock, child = socket.socketpair()
-        self.stderr = tempfile.TemporaryFile()
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/"}
         try:
-            self.proc = subprocess.Popen(command(settings, limits, max_input, formats), stdin=child, stdout=child,
-                                         stderr=self.stderr, env=env, start_new_session=True, close_fds=True)
-        finally:
-            child.close()
+            self.server = _server(settings)
+            self.sock = self.server.job(limits, max_input)
+        except OSError:  # the server died between conversions: start another, once
+            self.server = _server(settings, fresh=True)
+            self.sock = self.server.job(limits, max_input)
         self.started = time.monotonic()
-        self.deadline = self.started + limits.wall_seconds
+        # A little after the child's own alarm, so that the child is the one stopped at it.
+        self.deadline = self.started + limits.wall_seconds + 5
 
-    def stop(self) -> int | None:
-        """Kill what is left of the helper; its exit status (None if it would not die)."""
-        status = None
-        try:
-            status = self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            try:
-                status = self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        self.sock.close()
-        return status
+    def stop(self) -> None:
+        self.sock.close()  # a child still running gets EPIPE, or its alarm
 
-    def why(self, status: int | None, problem: str) -> RenderError:
-        """Why a helper that broke off ended: at a limit (``too-large``) or otherwise (``sandbox-failure``)."""
-        timed_out = time.monotonic() >= self.deadline
-        memory = self.limits.memory_bytes // MiB
-        if timed_out:
+    def why(self, problem: str) -> RenderError:
+        """Why a child that broke off ended: at a limit (``too-large``) or otherwise (``sandbox-failure``).
+
+        A child answers every failure of its own with an error frame, so one
+        that closed without it was killed, and only its limits kill it (RLIMIT_CPU,
+        its alarm, or the kernel refusing memory inside C code).
+        """
+        self.stop()
+        if not self.server.alive():
+            return RenderError(SANDBOX_FAILURE, f"the conversion helper died ({problem}): "
+                                                f"{_tail(self.server.stderr)[-600:]}")
+        if time.monotonic() - self.started >= self.limits.wall_seconds:
             return RenderError(TOO_LARGE, f"converting the mesh took longer than {self.limits.wall_seconds:g} s and "
                                           "was stopped; use a coarser quality or fewer formats")
-        sig = -status if status is not None and status < 0 else (status - 128 if status and status > 128 else 0)
-        if sig in (signal.SIGKILL, signal.SIGXCPU, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
-            return RenderError(TOO_LARGE, f"converting the mesh was stopped at the helper's limits "
-                                          f"({memory} MiB, {self.limits.cpu_seconds} s of CPU; "
-                                          f"{signal.Signals(sig).name}); use a coarser quality or fewer formats")
-        detail = _tail(self.stderr) or f"exit status {status}"
-        return RenderError(SANDBOX_FAILURE, f"the conversion helper failed ({problem}): {detail[-600:]}")
+        return RenderError(TOO_LARGE, f"converting the mesh was stopped at the helper's limits "
+                                      f"({self.limits.memory_bytes // MiB} MiB, {self.limits.cpu_seconds} s of CPU); "
+                                      "use a coarser quality or fewer formats")
 
 
 def convert(settings: Settings, request: Request, inputs: list[Path], spool: Spool) -> tuple[list[Converted], dict]:
@@ -156,7 +230,7 @@ def convert(settings: Settings, request: Request, inputs: list[Path], spool: Spo
     limits = limits_for(settings)
     expected = [(fmt, part) for fmt in request.formats for part in (None, *request.parts)]
     max_input = sum(p.stat().st_size for p in inputs)
-    run = _Run(settings, limits, max_input, list(request.formats))
+    run = _Run(settings, limits, max_input)
     results: list[Converted] = []
     total = 0
     try:
@@ -179,7 +253,7 @@ def convert(settings: Settings, request: Request, inputs: list[Path], spool: Spo
                 if total > limits.total_bytes:
                     raise RenderError(TOO_LARGE, f"the artifacts exceed {limits.total_bytes // MiB} MiB in total")
         except (SpoolError, OSError) as exc:
-            raise run.why(run.stop(), str(exc)) from None
+            raise run.why(str(exc)) from None
         except (KeyError, TypeError, ValueError) as exc:
             raise RenderError(SANDBOX_FAILURE, f"the conversion helper answered nonsense: {exc}") from None
     finally:
