@@ -155,7 +155,8 @@ def main() -> None:
             result = caps(settings, folder, (80_000, 330_000))
         else:
             result = {"small": compare(settings, folder, 5_000, ["stl", "glb"], args.rounds * 3),
-                      "large": compare(settings, folder, args.triangles, ["stl", "glb", "3mf"], args.rounds)}
+                      "large": compare(settings, folder, args.triangles, ["stl", "glb"], args.rounds),
+                      "3mf": compare(settings, folder, 80_000, ["3mf"], args.rounds)}
     print(json.dumps(result, indent=2))
 
 
