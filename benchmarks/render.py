@@ -81,13 +81,20 @@ def bench_design(label: str, slug: str, db, settings, pool, rounds: int, hits: i
     model = workdir / f"{slug}.py"
     model.write_bytes(snap.files["model.py"])
     inproc = InProcessPool()
-    produced, _ = service.produce(snap, params, ["stl"], quality, pool, max_triangles=10**7)  # warm-up both
-    service.produce(snap, params, ["stl"], quality, inproc, max_triangles=10**7)
+
+    def produce(where) -> list:
+        produced, output = service.produce(snap, params, ["stl"], quality, where, max_triangles=10**7,
+                                           settings=settings)
+        output.close()  # its spool holds the artifacts' files
+        return produced
+
+    produced = produce(pool)  # warm-up both
+    produce(inproc)
     store = FileArtifactStore(db, settings)
     a, b, c, a_full = [], [], [], []
     for r in range(rounds):
-        a.append(timed(lambda: service.produce(snap, params, ["stl"], quality, pool, max_triangles=10**7)))
-        c.append(timed(lambda: service.produce(snap, params, ["stl"], quality, inproc, max_triangles=10**7)))
+        a.append(timed(lambda: produce(pool)))
+        c.append(timed(lambda: produce(inproc)))
         b.append(fresh_process(model, params, workdir / f"{slug}-{r}.stl", quality))
         started = time.perf_counter()
         infos = service.render(db, settings, slug, {}, ["stl"], pool=pool, store=store)

@@ -50,6 +50,11 @@ class Settings(BaseModel):
     #: Import build123d in the render zygote beside CadQuery, so build123d designs do not pay
     #: its import (seconds) per job; costs zygote start time and memory (benchmarks/zygote.py).
     render_preload_build123d: bool = True
+    #: Address space and CPU seconds of the helper that parses and converts a job's meshes
+    #: (renderers.converter); with the per-format costs in renderers.caps they set how many
+    #: triangles each format may have before a render fails as too-large.
+    render_convert_memory_mb: int = Field(default=3072, ge=512)
+    render_convert_seconds: int = Field(default=60, ge=1)
     #: Let designs that are not the operator's own seed (published on the web or the API,
     #: imported from another folder) render although the sandbox is not isolated. Dangerous:
     #: their model code can then read what the server's files and sockets expose.

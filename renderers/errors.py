@@ -14,9 +14,11 @@ SANDBOX_FAILURE = "sandbox-failure"
 SANDBOX_REQUIRED = "sandbox-required"
 #: The job filled its own scratch disk (its per-job quota).
 DISK_FULL = "disk-full"
+#: The mesh is beyond what converting it may cost (triangles, memory, time): see renderers.caps.
+TOO_LARGE = "too-large"
 
 CATEGORIES = (INVALID_PARAMS, SCRIPT_ERROR, TIMEOUT, OUT_OF_MEMORY, INVALID_GEOMETRY, SANDBOX_FAILURE,
-              SANDBOX_REQUIRED, DISK_FULL)
+              SANDBOX_REQUIRED, DISK_FULL, TOO_LARGE)
 
 
 class RenderError(OpenDesignError):

@@ -162,6 +162,16 @@ def command(sandbox: SandboxPlan, control_fd: int, jobs_dir: str, tmpfs_bytes: i
             zygote += ["--hide", path]
         return zygote
     zygote.append("--isolated")
+    jobs = ["--size", str(tmpfs_bytes), "--perms", "0711", "--tmpfs", JOBS_MOUNT]
+    return bwrap_argv(sandbox, zygote, [*_python_dirs(), str(PACKAGE_DIR)], jobs)
+
+
+def bwrap_argv(sandbox: SandboxPlan, inner: list[str], binds: list[str], mounts: list[str] = ()) -> list[str]:
+    """*inner* run in bubblewrap: the namespaces of *sandbox*'s mode, a read-only system and *binds*.
+
+    *mounts* (bwrap options) are added after the private ``/tmp``. Used for the
+    zygote and for the conversion helper (:mod:`renderers.converter`).
+    """
     if sandbox.mode == "bwrap":
         namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
     else:
@@ -169,9 +179,7 @@ def command(sandbox: SandboxPlan, control_fd: int, jobs_dir: str, tmpfs_bytes: i
     argv = [sandbox.bwrap, *namespaces, "--die-with-parent", "--new-session", "--clearenv",
             "--setenv", "HOME", "/tmp", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8",
             # /tmp first: a tmpfs hides whatever was bound below it before.
-            "--perms", "0755", "--tmpfs", "/tmp",
-            "--size", str(tmpfs_bytes), "--perms", "0711", "--tmpfs", JOBS_MOUNT]
-    binds = [*_python_dirs(), str(PACKAGE_DIR)]
+            "--perms", "0755", "--tmpfs", "/tmp", *mounts]
     # bwrap creates missing parents of a mount point as 0700 directories, which
     # a worker's uid could not traverse (e.g. /root when Python lives in ~/.pyenv).
     for d in _parents(binds):
@@ -181,8 +189,13 @@ def command(sandbox: SandboxPlan, control_fd: int, jobs_dir: str, tmpfs_bytes: i
     argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for d in binds:
         argv += ["--ro-bind", d, d]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/", "--", *zygote]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/", "--", *inner]
     return argv
+
+
+def python_dirs() -> list[str]:
+    """The Python installation and virtualenv folders a sandboxed interpreter needs bound."""
+    return _python_dirs()
 
 
 def _parents(paths: list[str]) -> list[str]:

@@ -76,8 +76,12 @@ class PostgresArtifactStore:
         return opened
 
     # -- writing ----------------------------------------------------------------------------
-    def put(self, key: str, data: bytes | Iterable[bytes], meta: ArtifactMeta) -> StoredArtifact:
-        """Store *data* for every host (the shared row is the commit point), then keep this host's copy."""
+    def put(self, key: str, data: bytes | Iterable[bytes], meta: ArtifactMeta, *,
+            durable: bool = True) -> StoredArtifact:
+        """Store *data* for every host (the shared row is the commit point), then keep this host's copy.
+
+        *durable* applies to the local copy only: the shared row is committed either way.
+        """
         data = data if isinstance(data, bytes) else b"".join(bytes(c) for c in ([data] if isinstance(
             data, bytearray | memoryview) else data))
         with self.db.engine.begin() as conn:
@@ -85,7 +89,7 @@ class PostgresArtifactStore:
                 cache_key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data), format=meta.format,
                 meta=asdict(meta), data=data, created_at=datetime.now(UTC),
             ).on_conflict_do_nothing(index_elements=["cache_key"]))  # same key: same bytes
-        return self.local.put(key, data, meta)
+        return self.local.put(key, data, meta, durable=durable)
 
     def discard(self, key: str) -> None:
         with self.db.engine.begin() as conn:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from opendesign.config import Settings
@@ -31,6 +32,8 @@ from . import launcher
 from .errors import SANDBOX_FAILURE, TIMEOUT, RenderError
 from .sandbox import protocol
 from .sandbox.confine import Limits
+from .spool import Spool, SpoolError
+from .spool import recv_frame as spool_frame
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +72,29 @@ class RenderJob:
 
 @dataclass
 class RenderOutput:
-    """What a job produced: raw files by name (``model.stl``, ``part-lid.step``...)."""
+    """What a job produced: raw files by name (``model.stl``, ``part-lid.step``...).
+
+    A sandboxed pool spools them to disk (a :class:`~pathlib.Path` each, in
+    :attr:`spool`, removed by :meth:`close`); in-process pools and tests may
+    hand bytes. Either way they are untrusted until the conversion helper has
+    checked them (see :mod:`renderers.converter`).
+    """
 
     parts: tuple[str, ...]
-    files: dict[str, bytes]
+    files: dict[str, bytes | Path]
     seconds: float
     build_seconds: float | None = None
     export_seconds: float | None = None
     log: list[str] = field(default_factory=list)
     #: Where the time went (seconds per stage), when the pool knows.
     timings: dict[str, float] = field(default_factory=dict)
+    spool: Spool | None = field(default=None, repr=False)
+    #: The conversion helper's figures (peak memory, CPU and wall seconds), once it has run.
+    conversion: dict = field(default_factory=dict)
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
 
 
 class RenderPool(Protocol):
@@ -142,14 +158,14 @@ class WarmPool:
         slot = self._slots.get()
         handed_on = False
         try:
-            answer, files, sock, started = self._render(job, slot)
+            answer, files, spool, sock, started = self._render(job, slot)
             # The supervisor answers first and then kills what the job left
             # running; the slot (and its uid) is free again only once it closes
             # the socket, so the next job of this slot never meets those leftovers.
             threading.Thread(target=self._release_when_closed, args=(sock, slot), daemon=True,
                              name=f"render-slot-{slot}").start()
             handed_on = True
-            return self._output(answer, files, started)
+            return self._output(answer, files, spool, started)
         finally:
             if not handed_on:
                 self._slots.put(slot)
@@ -231,8 +247,8 @@ class WarmPool:
                   "nice": job.nice}
         return header, [bytes(job.files[n]) for n in names]
 
-    def _render(self, job: RenderJob, slot: int) -> tuple[dict, list[bytes], socket.socket, float]:
-        """Run *job*; return the answer, its files, the still open job socket and the start time."""
+    def _render(self, job: RenderJob, slot: int) -> tuple[dict, list[Path], Spool, socket.socket, float]:
+        """Run *job*; return the answer, its spooled files, the still open job socket and the start time."""
         started = time.monotonic()
         header, blobs = self._header(job, slot)
         for attempt in (1, 2):
@@ -250,32 +266,46 @@ class WarmPool:
             finally:
                 theirs.close()
             try:
-                answer, files = self._exchange(zygote, ours, header, blobs, started, job.label)
+                answer, files, spool = self._exchange(zygote, ours, header, blobs, started, job.label)
             except BaseException:
                 ours.close()
                 raise
-            return answer, files, ours, started
+            return answer, files, spool, ours, started
         raise AssertionError("unreachable")
 
     def _exchange(self, zygote: launcher.ZygoteProcess, sock: socket.socket, header: dict, blobs: list[bytes],
-                  started: float, label: str) -> tuple[dict, list[bytes]]:
+                  started: float, label: str) -> tuple[dict, list[Path], Spool]:
+        """Send the job; spool the answer's files to disk within the size caps (never into memory)."""
         deadline = started + self.limits.wall_seconds + HOST_GRACE
+        spool = Spool(self.settings.cache_dir / "spool")
         try:
             sock.settimeout(max(1.0, deadline - time.monotonic()))
             protocol.send_frame(sock, header, blobs)
-            answer, files = protocol.recv_frame(sock, max_total=self.limits.output_bytes, deadline=deadline)
-        except protocol.Timeout:
-            self._discard(zygote, f"no answer for job {label or '?'} within {deadline - started:.0f} s")
-            raise RenderError(TIMEOUT, f"the render sandbox did not answer within {deadline - started:.0f} s; "
-                                       "it was restarted") from None
-        except (protocol.ProtocolError, OSError) as exc:
+            answer, files = spool_frame(sock, spool, max_each=self.limits.file_bytes,
+                                        max_total=self.limits.output_bytes, deadline=deadline)
+        except (SpoolError, OSError) as exc:
+            spool.close()
+            if time.monotonic() >= deadline:
+                self._discard(zygote, f"no answer for job {label or '?'} within {deadline - started:.0f} s")
+                raise RenderError(TIMEOUT, f"the render sandbox did not answer within {deadline - started:.0f} s; "
+                                           "it was restarted") from None
             if not zygote.alive():
                 self._discard(zygote, f"it died during job {label or '?'}")
             raise RenderError(SANDBOX_FAILURE, f"the render worker failed: {exc}") from None
-        return answer, files
+        except BaseException:
+            spool.close()
+            raise
+        return answer, files, spool
 
-    def _output(self, answer: dict, files: list[bytes], started: float) -> RenderOutput:
-        """The answer as a RenderOutput, or the RenderError it reports."""
+    def _output(self, answer: dict, files: list[Path], spool: Spool, started: float) -> RenderOutput:
+        """The answer as a RenderOutput owning *spool*, or the RenderError it reports (the spool removed)."""
+        try:
+            return self._checked_output(answer, files, spool, started)
+        except BaseException:
+            spool.close()
+            raise
+
+    def _checked_output(self, answer: dict, files: list[Path], spool: Spool, started: float) -> RenderOutput:
         answered = time.monotonic()
         seconds = answered - started
         if not answer.get("ok"):
@@ -292,10 +322,10 @@ class WarmPool:
         if len(listing) != len(files):
             raise RenderError(SANDBOX_FAILURE, "the sandbox's file list does not match its files")
         return RenderOutput(parts=tuple(answer.get("parts") or ()),
-                            files={str(entry["name"]): data for entry, data in zip(listing, files)},
+                            files={str(entry["name"]): path for entry, path in zip(listing, files)},
                             seconds=seconds, build_seconds=answer.get("build_seconds"),
                             export_seconds=answer.get("export_seconds"), log=list(answer.get("log") or []),
-                            timings=self._timings(answer, started, answered))
+                            timings=self._timings(answer, started, answered), spool=spool)
 
     @staticmethod
     def _timings(answer: dict, started: float, answered: float) -> dict[str, float]:

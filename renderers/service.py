@@ -24,15 +24,15 @@ from opendesign.db import Database
 from opendesign.models import DesignVersion
 from opendesign.parameters import ParameterError, canonical_json, canonicalise, defaults
 
-from . import meshes
+from . import caps, converter, meshes
 from .cache import ArtifactMeta, ArtifactStore, StoredArtifact, artifact_store
 from .errors import INVALID_PARAMS, SANDBOX_FAILURE, SANDBOX_REQUIRED, SCRIPT_ERROR, RenderError
 from .formats import DEFAULT_QUALITY, FORMATS, Quality, get_format, get_quality
+from .convert import Request as ConvertRequest
 from .keys import cache_key
-from .provenance import embed as embed_provenance
 from .provenance import for_design
 from .pool import RenderJob, RenderOutput, RenderPool, get_pool
-from .sandbox.names import part_stem
+from .spool import Spool, chunks, stl_triangles
 
 log = logging.getLogger(__name__)
 
@@ -157,13 +157,18 @@ class ArtifactInfo:
 
 @dataclass(frozen=True)
 class Produced:
-    """One artifact's bytes and facts, fresh from a render, not yet stored."""
+    """One artifact fresh from a render, spooled on disk, not yet stored."""
 
     format: str
     part: str | None
-    data: bytes
+    path: Path
     stats: meshes.MeshStats
     parts: tuple[str, ...] = ()
+
+    @property
+    def data(self) -> bytes:
+        """The artifact's bytes (tests and small callers; storing streams :attr:`path` instead)."""
+        return self.path.read_bytes()
 
 
 def _filename(snap: DesignSnapshot, fmt: str, part: str | None) -> str:
@@ -207,14 +212,21 @@ def _provenance(snap: DesignSnapshot, canonical: Mapping[str, Any], part: str | 
 
 def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[str], quality: Quality,
             pool: RenderPool, *, max_triangles: int, base_url: str = "",
-            nice: int = 0) -> tuple[list[Produced], RenderOutput]:
-    """Render without the cache: run the job, check the meshes, write every format.
+            nice: int = 0, settings: Settings | None = None) -> tuple[list[Produced], RenderOutput]:
+    """Render without the cache: run the job, then convert its meshes in the bounded helper.
 
-    Every file carries its provenance (slug, version, license, authors, a link
-    to the attribution chain), so a mesh that leaves the catalogue keeps its license.
+    This process only copies the job's files to disk and reads each STL's
+    triangle count from its header (:func:`renderers.caps.check`); parsing,
+    checking and writing every format happens in :mod:`renderers.converter`'s
+    helper. Every file carries its provenance (slug, version, license, authors,
+    a link to the attribution chain), so a mesh that leaves the catalogue keeps
+    its license. The caller closes the returned output (its spool holds the
+    artifacts' files).
     """
     if snap.files is None:
         raise ValueError("produce() needs a snapshot with its files (see with_files)")
+    spool_dir = settings.cache_dir / "spool" if settings is not None else None
+    settings = settings or Settings()
     job = RenderJob(files=snap.files, params=dict(canonical),
                     shape_formats=tuple(f for f in formats if FORMATS[f].kind == "shape"),
                     tolerance=quality.tolerance, angular_tolerance=quality.angular_tolerance,
@@ -222,40 +234,40 @@ def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[st
                     max_triangles=max_triangles,
                     nice=nice)
     out = pool.render(job)
-    parts = tuple(out.parts)
-    if snap.parts and not set(parts) <= set(snap.parts):
-        raise RenderError(SCRIPT_ERROR, f"build() returned undeclared parts {sorted(set(parts) - set(snap.parts))}")
-    budget = max_triangles
-    part_meshes: dict[str, meshes.Mesh] = {}
-    for part in parts or (None,):
-        name = f"{part_stem(part)}.stl"
-        if name not in out.files:
-            raise RenderError(SANDBOX_FAILURE, f"the render returned no {name}")
-        mesh = meshes.parse_stl(out.files[name], max_triangles=budget, name=part or snap.slug)
-        budget -= len(mesh)
-        part_meshes[part or snap.slug] = mesh
-    if parts:
-        whole_scene = list(part_meshes.items())
-        whole_stats = meshes.combined_stats(list(part_meshes.values()))
-    else:
-        whole_scene = [(snap.slug, part_meshes[snap.slug])]
-        whole_stats = part_meshes[snap.slug].stats
-    produced = []
-    for fmt in formats:
-        spec = FORMATS[fmt]
-        for part in (None, *parts):
-            label = f"{snap.ref}{' ' + part if part else ''}"
-            if spec.kind == "mesh":
-                scene = whole_scene if part is None else [(part, part_meshes[part])]
-                data = spec.export(scene, label)
-            else:
-                name = f"{part_stem(part)}.{fmt}"
-                if name not in out.files:
-                    raise RenderError(SANDBOX_FAILURE, f"the render returned no {name}")
-                data = spec.export(out.files[name], label)
-            data = embed_provenance(data, fmt, _provenance(snap, canonical, part, base_url))
-            stats = whole_stats if part is None else part_meshes[part].stats
-            produced.append(Produced(fmt, part, data, stats, parts if part is None else ()))
+    try:
+        if out.spool is None:  # a pool that hands bytes (in-process, tests): spooled the same way
+            out.spool = Spool(spool_dir)
+            out.files = {name: out.spool.write(name, data) if isinstance(data, bytes | bytearray) else data
+                         for name, data in out.files.items()}
+        parts = tuple(out.parts)
+        if snap.parts and not set(parts) <= set(snap.parts):
+            raise RenderError(SCRIPT_ERROR, f"build() returned undeclared parts {sorted(set(parts) - set(snap.parts))}")
+        request = ConvertRequest(slug=snap.slug, ref=snap.ref, formats=tuple(formats), parts=parts,
+                                 max_triangles=max_triangles,
+                                 provenance={part or "": _provenance(snap, canonical, part, base_url).as_dict()
+                                             for part in (None, *parts)})
+        inputs = []
+        for name in request.inputs():
+            if name not in out.files:
+                raise RenderError(SANDBOX_FAILURE, f"the render returned no {name}")
+            inputs.append(Path(out.files[name]))
+        triangles = 0
+        for name, path in zip(request.inputs(), inputs):
+            if name.endswith(".stl"):
+                count = stl_triangles(path)
+                if count is None:
+                    raise RenderError(SANDBOX_FAILURE, f"{name}: not a binary STL (its size does not match "
+                                                       "its triangle count)")
+                triangles += count
+        helper = converter.limits_for(settings)
+        caps.check(triangles, list(formats), memory_bytes=helper.memory_bytes, cpu_seconds=helper.cpu_seconds,
+                   limit=max_triangles, parts=len(parts), ref=snap.ref)
+        converted, out.conversion = converter.convert(settings, request, inputs, out.spool)
+        produced = [Produced(c.format, c.part, c.path, c.stats, parts if c.part is None else ())
+                    for c in converted]
+    except BaseException:
+        out.close()
+        raise
     return produced, out
 
 
@@ -307,7 +319,7 @@ class _Request:
             key = self.key(p.format, p.part)
             # An intact entry (a part's, say, when only a sibling had been evicted) is kept, not
             # rewritten under readers' feet.
-            entry = self.store.get(key) or self.store.put(key, p.data, meta, durable=self.durable)
+            entry = self.store.get(key) or self.store.put(key, chunks(p.path), meta, durable=self.durable)
             out.setdefault(p.format, []).append(self.info(entry, seconds, False))
         return out
 
@@ -358,10 +370,13 @@ def render(db: Database, settings: Settings, version: str | DesignVersion | Desi
                     started = time.perf_counter()
                     snap = with_files(db, snap)
                     request.snap = snap
-                    produced, _ = produce(snap, canonical, missing, q, pool,
-                                          max_triangles=settings.render_max_triangles,
-                                          base_url=settings.base_url, nice=nice)
-                    results.update(request.store_all(produced, time.perf_counter() - started))
+                    produced, output = produce(snap, canonical, missing, q, pool,
+                                               max_triangles=settings.render_max_triangles,
+                                               base_url=settings.base_url, settings=settings, nice=nice)
+                    try:
+                        results.update(request.store_all(produced, time.perf_counter() - started))
+                    finally:
+                        output.close()
                     store.evict(protect=[info.key for infos in results.values() for info in infos])
     except RenderError as exc:
         raise exc.with_ref(snap.ref) from None

@@ -13,6 +13,11 @@ from . import openapi_ledger
 from .adapters.render import FORMATS, QUALITIES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+#: Render failures by category (renderers.errors); too-large is 422, not 413: the request is
+#: small, it is the model these parameters make that is over the caps (renderers.caps).
+RENDER_422 = ("The render failed for a reason in the design or its parameters: invalid-params (fields named), "
+              "script-error, invalid-geometry, disk-full (the job filled its scratch disk), too-large (the mesh "
+              "is over the triangle, memory or time caps of conversion: use a coarser quality or fewer formats)")
 
 
 def _json(schema: dict, description: str = "OK") -> dict:
@@ -166,7 +171,10 @@ def _document(max_upload: int) -> dict:
                     "application/json": {"schema": obj}}},
                               "202": _json(obj, "Still rendering: poll the job URL (Location)"),
                               "204": {"description": "speculative=1: declined, nothing is rendered"},
-                              **_errors(404, 422)}}},
+                              **_errors(404),
+                              "422": _json(_ERROR, RENDER_422),
+                              "503": _json(_ERROR, "out-of-memory, sandbox-failure or sandbox-required"),
+                              "504": _json(_ERROR, "timeout: the model ran past its time limit")}}},
             "/jobs/{job_id}": {"get": {"summary": "A render job's status", "operationId": "getJob",
                                        "parameters": [{"name": "job_id", "in": "path", "required": True,
                                                        "schema": {"type": "string"}}],

@@ -61,6 +61,16 @@ def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytes
 
 def recv_frame(sock: socket.socket, *, max_total: int, deadline: float | None = None,
                max_header: int = MAX_HEADER) -> tuple[dict, list[bytes]]:
+    header = recv_header(sock, max_total=max_total, deadline=deadline, max_header=max_header)
+    return header, [_recv_exact(sock, n, deadline) for n in header.get("blobs", [])]
+
+
+def recv_header(sock: socket.socket, *, max_total: int, deadline: float | None = None,
+                max_header: int = MAX_HEADER) -> dict:
+    """A frame's header, checked; its blobs (sizes in ``header["blobs"]``) are still to be read.
+
+    For a reader that streams the blobs somewhere else than memory (the host spools them to disk).
+    """
     (length,) = _LEN.unpack(_recv_exact(sock, _LEN.size, deadline))
     if length > max_header:
         raise ProtocolError(f"header of {length} bytes exceeds {max_header}")
@@ -75,4 +85,4 @@ def recv_frame(sock: socket.socket, *, max_total: int, deadline: float | None = 
         raise ProtocolError("bad blob sizes")
     if sum(sizes) > max_total:
         raise ProtocolError(f"{sum(sizes)} bytes of blobs exceed the limit of {max_total}")
-    return header, [_recv_exact(sock, n, deadline) for n in sizes]
+    return header
