@@ -165,7 +165,7 @@ def test_build123d_module_end_to_end(db, settings, make_design, pool):
 def test_build123d_script(pool):
     script = b"from build123d import Box\nsize = 5.0\nshow_object(Box(size, size, size), name='cube')\n"
     out = pool.render(RenderJob(files={"model.py": script}, params={"size": 9.0}, kind="build123d"))
-    mesh = trimesh.load(io.BytesIO(out.files["model.stl"]), file_type="stl")
+    mesh = trimesh.load(io.BytesIO(out.files["model.stl"].read_bytes()), file_type="stl")
     assert [round(x, 3) for x in mesh.extents] == [9.0, 9.0, 9.0]
 
 
@@ -251,7 +251,7 @@ def test_degenerate_triangles_are_dropped_and_counted(pool, box_files):
     flat = struct.pack("<12fH", 0, 0, 0, *([1.0, 1.0, 1.0] * 3), 0)
     out = pool.render(RenderJob(files={"a.stl": data[:80] + struct.pack("<I", count + 1) + data[84:] + flat},
                                 params={}, kind="static", part_files={"a": "a.stl"}))
-    assert struct.unpack_from("<I", out.files["model.stl"], 80)[0] == count
+    assert struct.unpack_from("<I", out.files["model.stl"].read_bytes(), 80)[0] == count
     assert "a.stl: 1 degenerate (zero-area) triangles dropped" in out.log
 
 
