@@ -118,6 +118,20 @@ def test_a_subcommands_help_imports_only_that_command(tmp_path):
     assert _heavy(modules, ("cadquery", "OCP", "flask", "renderers", "web", "trimesh")) == []
 
 
+def test_search_of_an_existing_index_loads_no_database_or_cad_code(tmp_path):
+    home = tmp_path / "home"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENDESIGN_HOME": str(home)}
+    made = subprocess.run([sys.executable, "-c", "from opendesign.cli import main; main()", "import",
+                           str(REPO / "designs" / "solar-dryer-rack")], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300)
+    assert made.returncode == 0, made.stderr
+    out, modules = _run_and_list_modules(["search", "solar", "dryer", "--json"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert [h["slug"] for h in json.loads(out.stdout)["hits"]] == ["solar-dryer-rack"]
+    assert _heavy(modules, ("cadquery", "OCP", "sqlalchemy", "flask", "trimesh", "renderers", "web")) == []
+    assert not {"opendesign.db", "opendesign.models", "opendesign.search.sync"} & modules
+
+
 def test_a_bad_registration_names_the_command():
     with pytest.raises(CommandRegistrationError, match="'widget'.*module:attribute"):
         load_command("widget", "opendesign.cli.catalogue")

@@ -21,20 +21,9 @@ from .. import events
 from ..config import Settings
 from .documents import catalogue_fingerprints, load_documents
 from .service import IndexStatus, SearchIndex
-from .whoosh_index import WhooshSearchIndex
+from .indexes import get_index
 
 log = logging.getLogger(__name__)
-
-_indexes: dict[str, SearchIndex] = {}
-
-
-def get_index(settings: Settings) -> SearchIndex:
-    """The search index of the deployment *settings* describe (one object per index folder)."""
-    key = str(settings.index_dir.resolve())
-    index = _indexes.get(key)
-    if index is None:
-        index = _indexes[key] = WhooshSearchIndex(settings.index_dir, time_limit=settings.search_time_limit)
-    return index
 
 
 @lru_cache(maxsize=64)
