@@ -9,8 +9,6 @@ types load when a command uses them). The commands are registered in
 from __future__ import annotations
 
 import errno
-import json
-import logging
 import sys
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -98,6 +96,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.pass_context
 def main(ctx: click.Context, home: str | None, verbose: int) -> None:
     """opendesign — an open-design hardware commons."""
+    import logging  # here, not at the top: --help and --version never log
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     ctx.obj = AppContext(home)
@@ -105,6 +105,7 @@ def main(ctx: click.Context, home: str | None, verbose: int) -> None:
 
 def emit_json(data) -> None:
     """Print *data* as JSON on stdout (for scripts)."""
+    import json
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 

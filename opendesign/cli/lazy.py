@@ -16,7 +16,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from functools import lru_cache
 
 import click
 
@@ -91,7 +91,7 @@ def load_command(name: str, target: str) -> click.Command:
     return cmd
 
 
-def _module_file(module_name: str) -> Path | None:
+def _module_file(module_name: str) -> str | None:
     """The ``.py`` file of *module_name*, found without importing it or its parent packages.
 
     ``importlib.util.find_spec`` would import the parents (``web`` imports
@@ -106,7 +106,7 @@ def _module_file(module_name: str) -> Path | None:
         spec = importlib.machinery.PathFinder.find_spec(".".join(parts[:depth]), list(spec.submodule_search_locations))
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         return None
-    return Path(spec.origin)
+    return spec.origin
 
 
 def _literal_keyword(decorator: ast.expr, name: str) -> str | None:
@@ -117,26 +117,73 @@ def _literal_keyword(decorator: ast.expr, name: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=64)
+def _source(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def _definition_source(source: str, attr: str) -> str | None:
+    """Just the decorators and body of top-level ``def attr``, to parse a few lines instead of a module.
+
+    Decorators are the lines above the ``def`` up to the first blank line;
+    the body runs to the next line that starts in column 0. When that guess is
+    wrong the snippet does not parse or shows no command decorator, and the
+    caller parses the whole file instead.
+    """
+    at = source.find(f"\ndef {attr}(")
+    if at < 0:
+        return None
+    head = source[:at + 1].splitlines(keepends=True)
+    start = len(head)
+    while start > 0 and head[start - 1].strip() and head[start - 1][0] in "@) \t":
+        start -= 1
+    body_end = at + 1
+    while True:
+        newline = source.find("\n", body_end)
+        if newline < 0 or newline + 1 >= len(source):
+            body_end = len(source)
+            break
+        body_end = newline + 1
+        following = source[body_end]
+        if following not in " \t\n":
+            break
+    return "".join(head[start:]) + source[at + 1:body_end]
+
+
+def _command_definition(source: str, attr: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == attr
+                and any(_is_command_decorator(d) for d in node.decorator_list)):
+            return node
+    return None
+
+
 def short_help_from_source(name: str, target: str, limit: int = 45) -> str | None:
     """The one-line help click would show for *target*, read from its source; ``None`` if not found."""
     module_name, _, attr = target.partition(":")
     try:
         path = _module_file(module_name)
-        if path is None:
-            return None
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-    except (ImportError, OSError, SyntaxError, ValueError):
+        source = _source(path) if path is not None else None
+    except (ImportError, OSError, UnicodeDecodeError, ValueError):
         return None  # the import that follows reports the real problem
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == attr:
-            makers = [d for d in node.decorator_list if _is_command_decorator(d)]
-            if len(makers) != 1 or _has_keyword(makers[0], "deprecated"):
-                return None  # not a plain @click.command/@click.group (or click adds a label): ask click
-            short, long = _literal_keyword(makers[0], "short_help"), _literal_keyword(makers[0], "help")
-            # A throwaway command computes the text exactly as click does for the real one.
-            stand_in = click.Command(name, help=long or ast.get_docstring(node, clean=False), short_help=short)
-            return stand_in.get_short_help_str(limit)
-    return None
+    if source is None:
+        return None
+    snippet = _definition_source(source, attr)
+    node = (_command_definition(snippet, attr) if snippet is not None else None) or _command_definition(source, attr)
+    if node is None:
+        return None
+    makers = [d for d in node.decorator_list if _is_command_decorator(d)]
+    if len(makers) != 1 or _has_keyword(makers[0], "deprecated"):
+        return None  # not a plain @click.command/@click.group (or click adds a label): ask click
+    short, long = _literal_keyword(makers[0], "short_help"), _literal_keyword(makers[0], "help")
+    # A throwaway command computes the text exactly as click does for the real one.
+    stand_in = click.Command(name, help=long or ast.get_docstring(node, clean=False), short_help=short)
+    return stand_in.get_short_help_str(limit)
 
 
 def _is_command_decorator(decorator: ast.expr) -> bool:
