@@ -152,3 +152,18 @@ def test_a_registration_in_another_pyproject_is_not_ours(tmp_path):
                     '[project.entry-points."opendesign.cli"]\nhello = "pkg.cli:hello"\n')
     found = registry._from_pyproject(mine)
     assert (found.version, found.commands) == ("1.2.3", {"hello": "pkg.cli:hello"})
+
+
+def test_outside_a_checkout_the_installed_metadata_is_read(monkeypatch):
+    from importlib import metadata
+
+    monkeypatch.setattr(registry, "_checkout_pyproject", lambda: None)
+    registry.project.cache_clear()
+    try:
+        found = registry.project()
+        assert found.source == "metadata"
+        assert found.version == metadata.version("opendesign")
+        installed = {ep.name: ep.value for ep in metadata.entry_points(group=registry.GROUP)}
+        assert found.commands == installed
+    finally:
+        registry.project.cache_clear()
