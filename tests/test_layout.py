@@ -27,7 +27,10 @@ def test_core_does_not_import_flask():
 
 
 def _commands(group: click.Group, prefix: str = "opendesign"):
-    for name, cmd in group.commands.items():
+    # list_commands/get_command, not .commands: the root group loads its commands lazily.
+    ctx = click.Context(group, info_name=prefix)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
         if getattr(cmd, "hidden", False):
             continue
         yield f"{prefix} {name}"

@@ -1,18 +1,26 @@
-"""The root command group, its shared context, and output helpers."""
+"""The root command group, its shared context, and output helpers.
+
+Imported by every run, ``--help`` and ``--version`` included: keep it to click
+and the standard library at import time (settings, the database and the error
+types load when a command uses them). The commands are registered in
+``pyproject.toml`` (see :mod:`.registry`) and imported only when they run.
+"""
 
 from __future__ import annotations
 
 import errno
-import json
-import logging
 import sys
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import click
 
-from ..config import Settings, load_settings
-from ..db import Database
-from ..errors import ManifestError, OpenDesignError
+from . import registry
+from .lazy import LazyGroup
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..db import Database
 
 
 class AppContext:
@@ -23,6 +31,7 @@ class AppContext:
 
     @cached_property
     def settings(self) -> Settings:
+        from ..config import load_settings
         from ..home import secure_home
 
         settings = load_settings(home=self._home)
@@ -31,6 +40,9 @@ class AppContext:
 
     @cached_property
     def db(self) -> Database:
+        from ..db import Database
+        from . import index_sync  # noqa: F401  (keeps the search index in step with this command's commits)
+
         db = Database(self.settings)
         db.migrate()
         return db
@@ -39,10 +51,12 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
-class ErrorHandlingGroup(click.Group):
+class ErrorHandlingGroup(LazyGroup):
     """Turns every :class:`OpenDesignError` into ``error: ...`` and its exit code."""
 
     def invoke(self, ctx: click.Context):
+        from ..errors import ManifestError, OpenDesignError  # light, but only needed once a command runs
+
         try:
             return super().invoke(ctx)
         except ManifestError as exc:
@@ -60,14 +74,30 @@ class ErrorHandlingGroup(click.Group):
             ctx.exit(1)
 
 
-@click.group(cls=ErrorHandlingGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version`` as click's own prints it, from the metadata :mod:`.registry` reads anyway.
+
+    (``click.version_option`` would import :mod:`importlib.metadata`: a third
+    of the start-up time of ``--version``.)
+    """
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"{ctx.find_root().info_name}, version {registry.project().version}", color=ctx.color)
+    ctx.exit()
+
+
+@click.group(cls=ErrorHandlingGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             lazy_subcommands=lambda: registry.project().commands)
 @click.option("--home", envvar="OPENDESIGN_HOME", type=click.Path(file_okay=False),
               help="Folder for everything opendesign writes (default ./var; env OPENDESIGN_HOME).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.version_option(package_name="opendesign")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.pass_context
 def main(ctx: click.Context, home: str | None, verbose: int) -> None:
     """opendesign — an open-design hardware commons."""
+    import logging  # here, not at the top: --help and --version never log
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     ctx.obj = AppContext(home)
@@ -75,6 +105,7 @@ def main(ctx: click.Context, home: str | None, verbose: int) -> None:
 
 def emit_json(data) -> None:
     """Print *data* as JSON on stdout (for scripts)."""
+    import json
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 

@@ -10,12 +10,12 @@ from ..catalogue import queries, removal
 from ..catalogue.importer import CREATED, INVALID, UNCHANGED, UPDATED, discover, import_designs
 from ..errors import ManifestError
 from ..manifests import load_design_folder
-from .base import AppContext, emit_json, json_option, main, pass_app, report_validation
+from .base import AppContext, emit_json, json_option, pass_app, report_validation
 
 _STATUS_COLOURS = {CREATED: "green", UPDATED: "cyan", UNCHANGED: None, INVALID: "red"}
 
 
-@main.command("import")
+@click.command("import")
 @click.argument("paths", nargs=-1, type=click.Path())
 @json_option
 @pass_app
@@ -33,7 +33,7 @@ def import_command(app: AppContext, paths: tuple[str, ...], as_json: bool) -> No
         report = import_designs(app.db, paths, progress=lambda _result: bar.update(1))
     from . import hooks
 
-    outcomes = [o for o in (after(app, paths, report) for after in hooks.after_import) if o is not None]
+    outcomes = [o for o in (after(app, paths, report) for after in hooks.after_import_hooks()) if o is not None]
     if as_json:
         emit_json({**report.as_dict(), **{o.name: o.data for o in outcomes}})
     else:
@@ -52,7 +52,7 @@ def import_command(app: AppContext, paths: tuple[str, ...], as_json: bool) -> No
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, type=click.Path(), required=True)
 @json_option
 def validate(paths: tuple[str, ...], as_json: bool) -> None:
@@ -69,7 +69,7 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
     report_validation(results, as_json, lambda r: f"{r['slug']}@{r['version']}")
 
 
-@main.command("list")
+@click.command("list")
 @json_option
 @pass_app
 def list_command(app: AppContext, as_json: bool) -> None:
@@ -87,7 +87,7 @@ def list_command(app: AppContext, as_json: bool) -> None:
         click.echo(f"{ref:<{width}}  {r['category']:<17} {r['license']:<20} {r['title']}")
 
 
-@main.command()
+@click.command()
 @click.argument("ref")
 @json_option
 @pass_app
@@ -131,7 +131,7 @@ def show(app: AppContext, ref: str, as_json: bool) -> None:
     click.echo(f"content sha256: {detail['content_hash']}")
 
 
-@main.command()
+@click.command()
 @click.argument("ref")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option

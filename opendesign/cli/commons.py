@@ -1,7 +1,7 @@
 """Commons commands: lineage, attribution, fork; and the maker import after ``opendesign import``.
 
-The ``licenses`` and ``makers`` groups live in :mod:`.commons_licenses` and
-:mod:`.commons_makers`, registered from here.
+The ``licenses``, ``makers`` and ``ledger`` groups live in :mod:`.commons_licenses`,
+:mod:`.commons_makers` and :mod:`.commons_ledger`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from ..commons import attribution as attribution_
 from ..commons import family as family_
 from ..commons import fork as fork_
 from ..commons.makers import import_makers, makers_dirs
-from . import commons_ledger, commons_licenses, commons_makers  # noqa: F401  (register the groups)
 from . import hooks
-from .base import AppContext, emit_json, json_option, main, pass_app
+from .base import AppContext, emit_json, json_option, pass_app
 
 
-@main.command()
+@click.command()
 @click.argument("slug")
 @click.option("--json", "fmt", flag_value="json", help="Print the family as JSON (nodes, edges, verdicts).")
 @click.option("--dot", "fmt", flag_value="dot", help="Print the family as Graphviz DOT (pipe to `dot -Tsvg`).")
@@ -41,7 +40,7 @@ def lineage(app: AppContext, slug: str, fmt: str | None) -> None:
             click.echo(family_.family_text(session, slug), nl=False)
 
 
-@main.command()
+@click.command()
 @click.argument("ref")
 @json_option
 @pass_app
@@ -56,7 +55,7 @@ def attribution(app: AppContext, ref: str, as_json: bool) -> None:
         click.echo(attribution_.attribution_text(chain), nl=False)
 
 
-@main.command()
+@click.command()
 @click.argument("source")
 @click.argument("new_slug")
 @click.option("--title", help="Title of the fork (default: the parent's).")

@@ -15,11 +15,11 @@ import click
 from ..commons.ledger import attestations, entries, reports, review
 from ..commons.ledger.totals import format_totals
 from ..commons.reciprocity import get_maker
-from .base import AppContext, emit_json, json_option, main, pass_app
+from .base import AppContext, emit_json, json_option, pass_app
 from .commons_makers import echo_entry
 
 
-@main.group()
+@click.group()
 def ledger() -> None:
     """The reciprocity ledger: export entries, confirm or dispute them as the catalogue's operator."""
 
@@ -146,7 +146,7 @@ def _echo_totals(label: str, summary: dict) -> None:
         click.echo(f"{label}: {format_totals(summary)}")
 
 
-@main.command("reciprocity")
+@click.command("reciprocity")
 @click.argument("slug")
 @json_option
 @pass_app

@@ -10,7 +10,7 @@ from ..commons import edges
 from ..commons.lineage import resolve
 from ..errors import NotFound
 from ..licenses import registry
-from .base import AppContext, emit_json, json_option, main, pass_app
+from .base import AppContext, emit_json, json_option, pass_app
 
 
 def _license_data(lic) -> dict:
@@ -23,7 +23,7 @@ def _license_data(lic) -> dict:
     }
 
 
-@main.group()
+@click.group()
 def licenses() -> None:
     """The license registry, and license compatibility along lineage edges."""
 

@@ -12,7 +12,7 @@ from ..commons.makers.importer import import_maker
 from ..commons.makers.loader import discover, load_maker_file
 from ..errors import ManifestError
 from ..commons.reciprocity import format_totals
-from .base import AppContext, emit_json, json_option, main, pass_app, report_validation
+from .base import AppContext, emit_json, json_option, pass_app, report_validation
 
 _VERDICT_COLOURS = {"compliant": "green", "needs-action": "yellow", "needs-review": "cyan", "violation": "red"}
 STATE_COLOURS = {"confirmed": "green", "claimed": "yellow", "disputed": "red", "corrected": None}
@@ -42,7 +42,7 @@ def _echo_production(p: dict, indent: str = "  ") -> None:
         click.echo(f"{indent}  -> {action}")
 
 
-@main.group()
+@click.group()
 def makers() -> None:
     """Makers producing catalogue designs, their compliance verdicts and contributions."""
 

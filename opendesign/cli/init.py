@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from ..manifests.draft import write_draft
-from .base import emit_json, json_option, main
+from .base import emit_json, json_option
 
 
-@main.command("init")
+@click.command("init")
 @click.argument("path", type=click.Path(exists=True))
 @json_option
 def init_command(path: str, as_json: bool) -> None:

@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from .base import AppContext, emit_json, json_option, main, pass_app
+from .base import AppContext, emit_json, json_option, pass_app
 
 _COLOURS = {"created": "green", "updated": "cyan", "unchanged": None, "invalid": "red"}
 
 
-@main.group()
+@click.group("okh")
 def okh() -> None:
     """Take in Open Know-How manifests (okh.toml, okh.yml) and print the ones bundles carry."""
 

@@ -1,8 +1,6 @@
 """Search commands: ``opendesign search`` and ``opendesign index rebuild|status``.
 
-Importing this module also keeps the index in sync for every CLI command that
-commits catalogue changes (``opendesign import`` and friends): see
-:func:`_sync_from_cli`.
+The index follows the catalogue's commits on its own (see :mod:`.index_sync`).
 """
 
 from __future__ import annotations
@@ -11,39 +9,8 @@ import re
 
 import click
 
-from .. import events, search
-from .base import AppContext, emit_json, json_option, main, pass_app
-
-
-def _sync_from_cli(change: events.CatalogueChange, maker) -> None:
-    """Re-index after a commit made by the running command's own database.
-
-    Subscribed at import, so no command has to remember it; it acts only inside
-    a CLI invocation whose database made the commit, never for other
-    databases in the same process (tests, the web app).
-    """
-    ctx = click.get_current_context(silent=True)
-    app = ctx.find_object(AppContext) if ctx is not None else None
-    db = app.__dict__.get("db") if app is not None else None  # only if the command opened it
-    if db is None or db.sessionmaker is not maker:
-        return
-    search.handle_change(search.get_index(app.settings), change, maker)
-
-
-def _sync_in_transaction_from_cli(change: events.CatalogueChange, session) -> None:
-    """The same for an index kept in the catalogue database: written before the command's commit."""
-    ctx = click.get_current_context(silent=True)
-    app = ctx.find_object(AppContext) if ctx is not None else None
-    db = app.__dict__.get("db") if app is not None else None
-    if db is None or session.info.get("sessionmaker") is not db.sessionmaker:
-        return
-    index = search.get_index(app.settings)
-    if getattr(index, "in_transaction", False):
-        search.update_in_transaction(index, session, change)
-
-
-events.subscribe(_sync_from_cli)
-events.subscribe_in_transaction(_sync_in_transaction_from_cli)
+from .. import search
+from .base import AppContext, emit_json, json_option, pass_app
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
@@ -57,7 +24,7 @@ def _terminal(snippet: str) -> str:
     return "".join(click.style(unescape(p), bold=True) if i % 2 else unescape(p) for i, p in enumerate(parts))
 
 
-@main.command("search")
+@click.command("search")
 @click.argument("query", nargs=-1)
 @click.option("--category", multiple=True, help="Only this category (repeatable: any of them).")
 @click.option("--license", "license_", multiple=True, help="Only designs under this license identifier.")
@@ -119,7 +86,7 @@ def _print_results(results: search.SearchResults, offset: int) -> None:
         click.secho("the search hit its time limit; results may be incomplete", fg="yellow", err=True)
 
 
-@main.group("index")
+@click.group("index")
 def index_group() -> None:
     """The search index: rebuild it, or check it against the catalogue."""
 

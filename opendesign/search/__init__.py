@@ -12,17 +12,35 @@ For the web layer and the CLI::
 
 from __future__ import annotations
 
-from .documents import SearchDocument, document_for, load_documents
-from .licensing import license_family
-from .service import (SORTS, FacetValue, Hit, IndexStatus, NullSearchIndex, SearchIndex, SearchQuery,
-                      SearchResults)
-from .storage import IndexLocked
-from .sync import (SyncStatus, compare, ensure_index, get_index, handle_change, in_transaction, install,
-                   rebuild_index, uninstall, update_in_transaction, update_index)
-from .whoosh_index import WhooshSearchIndex
+import importlib
 
-__all__ = [
-    "SORTS", "FacetValue", "Hit", "IndexLocked", "IndexStatus", "NullSearchIndex", "SearchDocument", "SearchIndex",
-    "SearchQuery", "SearchResults", "SyncStatus", "WhooshSearchIndex", "compare", "document_for", "ensure_index",
-    "get_index", "handle_change", "in_transaction", "install", "update_in_transaction", "license_family", "load_documents", "rebuild_index", "uninstall", "update_index",
-]
+#: Each name and the module it lives in. Loaded on first use (PEP 562) so that a
+#: search of an existing index never imports the ORM that :mod:`.sync` and
+#: :mod:`.documents` need to read the catalogue.
+_EXPORTS = {
+    "SearchDocument": "documents", "document_for": "documents", "load_documents": "documents",
+    "license_family": "licensing",
+    "SORTS": "service", "FacetValue": "service", "Hit": "service", "IndexStatus": "service",
+    "NullSearchIndex": "service", "SearchIndex": "service", "SearchQuery": "service", "SearchResults": "service",
+    "IndexLocked": "storage",
+    "get_index": "indexes",
+    "SyncStatus": "sync", "compare": "sync", "ensure_index": "sync", "handle_change": "sync", "install": "sync",
+    "rebuild_index": "sync", "uninstall": "sync", "update_index": "sync",
+    "in_transaction": "sync", "update_in_transaction": "sync",
+    "WhooshSearchIndex": "whoosh_index",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -9,10 +9,13 @@ but not stored.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from whoosh import columns, fields
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 
-from .documents import SearchDocument
+if TYPE_CHECKING:  # annotations only: documents.py loads the ORM, which a search does not need
+    from .documents import SearchDocument
 
 #: Above this Whoosh stems every token again; the cache makes indexing ~2x faster.
 _STEM = StemmingAnalyzer(minsize=1, cachesize=100_000)

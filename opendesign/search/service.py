@@ -11,8 +11,10 @@ import abc
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from .documents import SearchDocument
+if TYPE_CHECKING:  # annotations only: documents.py loads the ORM, which a search does not need
+    from .documents import SearchDocument
 
 SORTS = ("relevance", "newest", "most-forked", "most-produced")
 #: Longest query text looked at; the rest is ignored.

@@ -24,30 +24,9 @@ from .. import events
 from ..config import Settings
 from .documents import catalogue_fingerprints, load_documents
 from .service import IndexStatus, SearchIndex
-from .whoosh_index import WhooshSearchIndex
+from .indexes import get_index
 
 log = logging.getLogger(__name__)
-
-_indexes: dict[str, SearchIndex] = {}
-
-
-def get_index(settings: Settings) -> SearchIndex:
-    """The search index of the deployment *settings* describe (one object per index folder or database)."""
-    if settings.search_engine == "postgres":
-        key = ("postgres", _database_key(settings.database))
-    else:
-        key = ("whoosh", str(settings.index_dir.resolve()))
-    index = _indexes.get(key)
-    if index is None:
-        if settings.search_engine == "postgres":
-            from ..db import make_engine
-            from .pg_index import PostgresSearchIndex
-
-            index = PostgresSearchIndex(make_engine(settings.database), time_limit=settings.search_time_limit)
-        else:
-            index = WhooshSearchIndex(settings.index_dir, time_limit=settings.search_time_limit)
-        _indexes[key] = index
-    return index
 
 
 def in_transaction(index: SearchIndex, session: Session) -> SearchIndex:

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query
 
 from . import querying
-from .documents import SearchDocument
 from .engine import Deadline, Evaluator, IndexStatistics, PostingCache, SegmentData
 from .highlight import highlight, query_terms
 from .ranking import Matched, facet_counts, top_by_key, top_by_score
@@ -25,6 +25,9 @@ from .schema import _PLAIN, FACET_FIELDS, to_fields
 from .service import MAX_LIMIT, SORTS, Hit, IndexStatus, SearchIndex, SearchQuery, SearchResults
 from .storage import IndexStorage
 from .tables import TableCache
+
+if TYPE_CHECKING:  # annotations only: documents.py loads the ORM, which a search does not need
+    from .documents import SearchDocument
 
 log = logging.getLogger(__name__)
 

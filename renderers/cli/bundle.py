@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .base import AppContext, emit_json, json_option, main, pass_app
+from opendesign.cli.base import AppContext, emit_json, json_option, pass_app
 
 
 class DefaultCommandGroup(click.Group):
@@ -36,7 +36,7 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
-@main.group(cls=DefaultCommandGroup)
+@click.group(cls=DefaultCommandGroup)
 def bundle() -> None:
     """Build a design's bundle (SLUG[@VERSION] ...) or verify bundles (verify FILE.zip ...).
 
@@ -63,7 +63,7 @@ def build_command(app: AppContext, ref: str, params: tuple[str, ...], quality: s
     """Build dist/<slug>-<version>[-p<hash>].zip for SLUG or SLUG@VERSION from the render cache."""
     from renderers.bundle_renderer import ServiceRenderer
 
-    from ..bundles import build_bundle
+    from opendesign.bundles import build_bundle
 
     result = build_bundle(app.db, app.settings, ref, renderer=ServiceRenderer(app.db, app.settings),
                           parameters=_parse_params(params), quality=quality, out_dir=out_dir,
@@ -84,7 +84,7 @@ def build_command(app: AppContext, ref: str, params: tuple[str, ...], quality: s
 @json_option
 def verify_command(files: tuple[str, ...], as_json: bool) -> None:
     """Check bundles against their MANIFEST.sha256; exit 1 naming each offending file."""
-    from ..bundles import verify
+    from opendesign.bundles import verify
 
     reports = [verify(path) for path in files]
     if as_json:
@@ -99,7 +99,7 @@ def verify_command(files: tuple[str, ...], as_json: bool) -> None:
         sys.exit(1)
 
 
-@main.command("provenance")
+@click.command("provenance")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
 @json_option
 def provenance_command(file: str, as_json: bool) -> None:

@@ -10,12 +10,12 @@ import logging
 
 import click
 
-from .base import AppContext, main, pass_app
+from opendesign.cli.base import AppContext, pass_app
 
 log = logging.getLogger(__name__)
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
@@ -57,7 +57,7 @@ def serve(app: AppContext, host: str, port: int, threads: int, processes: int, n
             click.secho(f"warning: the render pool did not start: {exc}", fg="yellow", err=True)
     from renderers.launcher import plan
 
-    from ..trust import render_mode
+    from opendesign.trust import render_mode
 
     mode = render_mode(settings, plan(settings).isolated)
     if not mode.isolated:

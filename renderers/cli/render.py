@@ -15,9 +15,9 @@ import click
 
 from renderers.formats import DEFAULT_QUALITY, FORMATS, QUALITIES
 
-from ..catalogue import queries
-from ..manifests import kinds
-from .base import AppContext, emit_json, json_option, main, pass_app
+from opendesign.catalogue import queries
+from opendesign.cli.base import AppContext, emit_json, json_option, pass_app
+from opendesign.manifests import kinds
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -86,7 +86,7 @@ def _write_out(app: AppContext, infos: list, output: str, as_dir: bool = False) 
     return written
 
 
-@main.command("render")
+@click.command("render")
 @click.argument("ref", required=False, metavar="SLUG[@VERSION]")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Set a parameter (repeatable); unset parameters keep their defaults.")
@@ -215,7 +215,7 @@ def build(params):
 """
 
 
-@main.command()
+@click.command()
 @click.option("--probe/--no-probe", default=True, show_default=True,
               help="Start the sandbox and render a test cube in it.")
 @json_option
@@ -227,7 +227,7 @@ def doctor(app: AppContext, probe: bool, as_json: bool) -> None:
     from renderers.sandbox.confine import seccomp_supported
     from renderers.pool import RenderJob, get_pool, limits_for
 
-    from ..trust import render_mode
+    from opendesign.trust import render_mode
 
     settings = app.settings
     plan = launcher.plan(settings)

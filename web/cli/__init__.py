@@ -1,0 +1,5 @@
+"""The web layer's ``opendesign`` commands: ``serve``.
+
+Registered in ``pyproject.toml`` under ``[project.entry-points."opendesign.cli"]``
+(the core's CLI never imports this package; see :mod:`opendesign.cli.registry`).
+"""
