@@ -200,11 +200,13 @@ def python_dirs() -> list[str]:
 
 def _parents(paths: list[str]) -> list[str]:
     """Ancestors of *paths* that no mount provides, shallowest first."""
-    mounted = [*_SYSTEM_DIRS, *paths, "/tmp", JOBS_MOUNT]
+    # /tmp is an empty tmpfs of the sandbox: folders below it (a checkout in /tmp, say)
+    # are made by bwrap like any other missing parent.
+    mounted = [*_SYSTEM_DIRS, *paths, JOBS_MOUNT]
     found = set()
     for path in paths:
         parent = os.path.dirname(path)
-        while parent not in ("/", ""):
+        while parent not in ("/", "", "/tmp"):
             if not any(parent == m or parent.startswith(m + "/") for m in mounted):
                 found.add(parent)
             parent = os.path.dirname(parent)
