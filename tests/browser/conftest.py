@@ -68,7 +68,10 @@ def live_server(db, settings):
     from web import create_app
 
     import_designs(db, [str(SEED_DESIGNS)])
-    app = create_app({"SETTINGS": settings, "DATABASE": db, "MIGRATE": False, "SECRET_KEY": "browser-test"})
+    # One browser is one client that renders every seed and many slider values in a few minutes:
+    # the render limits (tested in tests/test_web_render_jobs.py) would make it wait, not test it.
+    app = create_app({"SETTINGS": settings, "DATABASE": db, "MIGRATE": False, "SECRET_KEY": "browser-test",
+                      "RENDER_LIMIT_PER_CLIENT": "100000 per minute", "RENDER_LIMIT_PER_DESIGN": "100000 per minute"})
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
