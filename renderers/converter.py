@@ -128,14 +128,7 @@ class HelperServer:
         return ours
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        launcher.stop_process_group(self.proc, "conversion helper")
         self.control.close()
 
 

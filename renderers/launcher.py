@@ -321,18 +321,23 @@ class ZygoteProcess:
             socket.send_fds(self.control, [b"job"], [sock.fileno()])
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except Exception:  # noqa: BLE001
-            log.warning("render zygote %s did not exit", self.proc.pid)
+        stop_process_group(self.proc, "render zygote")
         self.control.close()
         if self.host_jobs:
             shutil.rmtree(self.host_jobs, ignore_errors=True)
+
+
+def stop_process_group(proc: subprocess.Popen, what: str) -> None:
+    """SIGKILL *proc*'s whole process group (a sandbox and what it forked) and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        proc.kill()
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=10)
+    except Exception:  # noqa: BLE001
+        log.warning("%s %s did not exit", what, proc.pid)
