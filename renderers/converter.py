@@ -16,7 +16,6 @@ import atexit
 import json
 import math
 import os
-import signal
 import socket
 import subprocess
 import sys
