@@ -108,9 +108,10 @@ def _truncate(database: Database) -> None:
 @pytest.fixture(scope="session")
 def pg_url(request, tmp_path_factory) -> str:
     """A migrated PostgreSQL schema, also in a SQLite run; the test is skipped only when PostgreSQL is unreachable."""
-    if PG_URL:
+    if PG_URL:  # the whole run is on PostgreSQL: its migrated template schema serves
         request.getfixturevalue("_template_db")
-        return PG_URL
+        yield PG_URL
+        return
     import psycopg
 
     try:

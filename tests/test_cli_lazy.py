@@ -79,6 +79,13 @@ def test_version_is_the_projects():
     assert result.output == f"main, version {registry.project().version}\n"
 
 
+def _embedded_environ() -> dict[str, str]:
+    """This environment without a catalogue database or search backend: these tests measure the embedded default
+    (SQLite and Whoosh), also in the PostgreSQL run, where searching must load the database by design."""
+    return {key: value for key, value in os.environ.items()
+            if key not in ("OPENDESIGN_DATABASE_URL", "OPENDESIGN_SEARCH_BACKEND")}
+
+
 def _run_and_list_modules(args: list[str], tmp_path) -> tuple[subprocess.CompletedProcess, set[str]]:
     """Run the CLI in a fresh interpreter; return its result and the modules it had imported."""
     modules_file = tmp_path / "modules.json"
@@ -88,7 +95,7 @@ def _run_and_list_modules(args: list[str], tmp_path) -> tuple[subprocess.Complet
             f"    main({args!r}, prog_name='opendesign')\n"
             "finally:\n"
             f"    open({str(modules_file)!r}, 'w').write(json.dumps(sorted(sys.modules)))\n")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENDESIGN_HOME": str(tmp_path / "home")}
+    env = {**_embedded_environ(), "PYTHONPATH": str(REPO), "OPENDESIGN_HOME": str(tmp_path / "home")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env,
                          timeout=120)
     return out, set(json.loads(modules_file.read_text()))
@@ -120,7 +127,7 @@ def test_a_subcommands_help_imports_only_that_command(tmp_path):
 
 def test_search_of_an_existing_index_loads_no_database_or_cad_code(tmp_path):
     home = tmp_path / "home"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENDESIGN_HOME": str(home)}
+    env = {**_embedded_environ(), "PYTHONPATH": str(REPO), "OPENDESIGN_HOME": str(home)}
     made = subprocess.run([sys.executable, "-c", "from opendesign.cli import main; main()", "import",
                            str(REPO / "designs" / "solar-dryer-rack")], capture_output=True, text=True, env=env,
                           cwd=tmp_path, timeout=300)

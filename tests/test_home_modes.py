@@ -29,7 +29,7 @@ def _loose(home: Path) -> list[str]:
     return found
 
 
-def test_a_new_home_and_everything_in_it_is_private(tmp_path, make_design, monkeypatch):
+def test_a_new_home_and_everything_in_it_is_private(tmp_path, make_design, monkeypatch, _template_db):
     home = tmp_path / "newhome"
     url = PG_URL or f"sqlite:///{home / 'opendesign.db'}"
     env = {"OPENDESIGN_HOME": str(home), "OPENDESIGN_DATABASE_URL": url}
@@ -54,10 +54,10 @@ def test_a_new_home_and_everything_in_it_is_private(tmp_path, make_design, monke
         store.evict()
         with db.engine.connect() as conn:  # an open connection: the -wal and -shm files exist
             conn.exec_driver_sql("SELECT 1")
-            if not PG_URL:
+            if not PG_URL:  # on PostgreSQL the catalogue and its search index live in the database
                 assert (home / "opendesign.db-wal").exists() and (home / "opendesign.db-shm").exists()
+                assert list((home / "index").iterdir())
             assert (home / "secret_key").exists() and (home / "cache" / "objects").is_dir()
-            assert list((home / "index").iterdir())
             assert _loose(home) == []
     finally:
         app.extensions["opendesign.search"].close()
