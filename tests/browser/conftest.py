@@ -22,6 +22,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--use-angle=swiftshader", "--
                  "--disable-dev-shm-usage"]
 
 
+#: The seed designs the speed reports time in the test suite: one per parametric kind (CadQuery, CQGI, build123d),
+#: the slowest (the dryer rack) and a gear. ``OPENDESIGN_BROWSER_REPORT=all`` times every seed design, as
+#: ``benchmarks/customiser.py`` does; a report over all of them takes minutes, and a suite run on each database.
+REPORT_DESIGNS = ("drip-line-stake", "greenhouse-tarp-clip", "hand-mill-spur-gear", "seed-tray-dibber",
+                  "solar-dryer-rack")
+
+
+def report_designs(slugs: list[str]) -> list[str]:
+    """The designs of *slugs* a speed report times (see :data:`REPORT_DESIGNS`)."""
+    if os.environ.get("OPENDESIGN_BROWSER_REPORT") == "all":
+        return slugs
+    return [slug for slug in slugs if slug in REPORT_DESIGNS]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -41,7 +55,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
+def page(browser, live_server, request):
+    # After the live server: torn down before it, so the browser's keep-alive connections are closed and
+    # the server's loop ends at once instead of at the end of the thread join.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(60_000)

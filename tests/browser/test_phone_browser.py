@@ -36,7 +36,7 @@ WIDER_THAN_VIEWPORT = """() => {
 
 
 @pytest.fixture
-def phone(browser, request):
+def phone(browser, live_server, request):  # after the server, so its connections close first (see page)
     context = browser.new_context(**PHONE)
     page = context.new_page()
     page.set_default_timeout(60_000)
