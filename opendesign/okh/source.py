@@ -23,8 +23,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ManifestError
-from ..manifests import DesignFolder, load_design_folder
+from ..errors import FieldError, ManifestError
+from ..manifests import DesignFolder, DesignManifest, load_design_folder
 from ..manifests.bom import read_bom_csv
 from ..manifests.loader import BOM_CSV, MANIFEST, README
 from ..manifests.schema import SLUG_RE
@@ -94,7 +94,7 @@ def restore(root: Path, desc: Description, design_toml: Found, take: Take,
         elif key == "bom":
             # A bundle's BOM.csv is written from design.toml's [[bom]] when it has one; otherwise it
             # is the design's own bom.csv (an empty one means the design lists no BOM).
-            problems: list = []
+            problems: list[FieldError] = []
             if not data.get("bom") and read_bom_csv(found.data, found.path, problems) and not problems:
                 files[BOM_CSV] = found.data
             elif problems:
@@ -132,7 +132,7 @@ def _load(root: Path, desc: Description, data: dict, files: dict[str, bytes]) ->
             return None
 
 
-def _adopt(desc: Description, manifest) -> None:
+def _adopt(desc: Description, manifest: DesignManifest) -> None:
     """design.toml is the design: its identity, text and lineage replace what the manifest mapped to."""
     for key, ours in (("name", manifest.slug), ("version", manifest.version)):
         theirs = desc.slug if key == "name" else desc.version
