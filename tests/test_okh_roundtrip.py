@@ -74,9 +74,10 @@ def _clear(db) -> None:
             s.execute(delete(table))
 
 
-def _exported_seed(db, settings, tmp_path) -> dict[str, dict]:
-    """Import the seed, write each design's exported manifest beside its files, empty the catalogue."""
-    seed = import_designs(db, [settings.designs_dir])
+def _exported_seed(db, settings, tmp_path, slugs: tuple[str, ...] = ()) -> dict[str, dict]:
+    """Import the seed (or the designs *slugs*), write each design's exported manifest beside its files,
+    empty the catalogue."""
+    seed = import_designs(db, [settings.designs_dir / slug for slug in slugs] or [settings.designs_dir])
     assert seed.ok, seed.as_dict()["errors"]
     before = _catalogue(db)
     files = {slug: _files(db, slug) for slug in before}
@@ -136,7 +137,7 @@ def test_export_of_an_unknown_design(runner):
 
 def _one_exported(db, settings, tmp_path, slug: str):
     """The exported folder of one seed design, the catalogue emptied; its okh.toml path."""
-    _exported_seed(db, settings, tmp_path)
+    _exported_seed(db, settings, tmp_path, (slug,))
     return tmp_path / "bundles" / slug / "okh.toml"
 
 
