@@ -40,6 +40,44 @@ def test_bundle_of_an_okh_design_carries_its_fields_back(db, settings, tmp_path)
     assert manifest["part"][0]["outer-dimensions"] == {"width": 20.0, "depth": 10.0, "height": 5.0}
 
 
+def test_an_unpacked_bundle_gives_back_its_parametric_design(db, settings, tmp_path):
+    from sqlalchemy import delete
+
+    from opendesign.catalogue import origins, queries
+    from opendesign.catalogue.importer import import_designs
+    from opendesign.models import Base
+
+    slugs = ("seed-tray-dibber", "rocket-stove-combustion-chamber")  # a CQGI script; a build(params) with bom.csv
+    assert import_designs(db, [settings.designs_dir / slug for slug in slugs]).ok
+    renderer = StubRenderer(db, sample_exports())
+    before = {}
+    for slug in slugs:
+        with db.session() as s:
+            before[slug] = queries.version_detail(queries.get_version(s, slug))
+        result = build_bundle(db, settings, slug, out_dir=tmp_path / "dist", renderer=renderer)
+        with zipfile.ZipFile(result.path) as zf:
+            zf.extractall(tmp_path / "unpacked")
+    with db.session() as s:
+        for table in reversed(Base.metadata.sorted_tables):
+            s.execute(delete(table))
+
+    report = import_manifests(db, [tmp_path / "unpacked"])
+    assert report.ok, [r.errors for r in report.results]
+    assert all(not r.missing for r in report.results), [r.missing for r in report.results]
+    for slug in slugs:
+        with db.session() as s:
+            version = queries.get_version(s, slug)
+            after = queries.version_detail(version)
+            assert version.origin == origins.OKH
+            files = {f.path for f in version.files}
+        for key in ("kind", "parameters", "presets", "parts", "bom", "license", "derived_from", "authors", "tags"):
+            assert after[key] == before[slug][key], (slug, key)
+        old = {f["path"]: f["sha256"] for f in before[slug]["files"]}
+        assert {f["path"]: f["sha256"] for f in after["files"] if f["path"] in old} == old, slug
+        # The bundle's renders, license text and provenance are not the design's files.
+        assert files == set(old) | {"okh.toml"}, slug
+
+
 @pytest.mark.slow
 def test_okh_step_part_renders_in_the_sandbox(db, settings, tmp_path):
     from renderers import service

@@ -22,7 +22,12 @@ def okh() -> None:
 @json_option
 @pass_app
 def import_command(app: AppContext, paths: tuple[str, ...], quiet: bool, as_json: bool) -> None:
-    """Import OKH manifests, or folder trees holding them, as static designs of origin ``okh``.
+    """Import OKH manifests, or folder trees holding them, as designs of origin ``okh``.
+
+    A manifest beside the design.toml and model source it references (an
+    unpacked bundle) gives back that design, parameters and model code
+    included (stored, never run here); any other becomes a static design of
+    the files it references.
 
     Every manifest is imported in its own transaction; one that cannot make a
     design (no name, no license, an unknown license, a reference out of its

@@ -1,4 +1,8 @@
-"""``opendesign okh import``: OKH manifests into the catalogue, as ``static`` designs of origin ``okh``.
+"""``opendesign okh import``: OKH manifests into the catalogue, as designs of origin ``okh``.
+
+A manifest whose folder holds the ``design.toml`` and model source it references
+(a bundle, an exported folder) gives back that design (:mod:`.source`); any
+other becomes a ``static`` design of the files it references.
 
 Each manifest is described (:mod:`.mapping`), its files read from beside it
 (:mod:`.materialise`), written to a private staging folder and validated by
@@ -151,7 +155,7 @@ def stage_and_import(session: Session, prepared: _Prepared, parents: list[str]) 
 
     desc, made = prepared.desc, prepared.made
     files = dict(made.files)
-    if parents:
+    if parents and made.folder is None:
         files[MANIFEST] = tomlkit.dumps({**made.design, "derived_from": parents}).encode()
     design = session.scalar(select(Design).where(Design.slug == desc.slug))
     if design is not None and not any(v.origin == origins.OKH for v in design.versions):
@@ -169,6 +173,8 @@ def stage_and_import(session: Session, prepared: _Prepared, parents: list[str]) 
         same = next((v for v in design.versions if v.version == desc.version), None)
         if same is not None and same.content_hash == content_hash(files):
             return UNCHANGED
+    if made.folder is not None:
+        return _import_restored(session, prepared)
     with tempfile.TemporaryDirectory(prefix="okh-") as tmp:
         folder_path = Path(tmp) / desc.slug
         for rel, data in files.items():
@@ -188,6 +194,20 @@ def stage_and_import(session: Session, prepared: _Prepared, parents: list[str]) 
             f"the version in the manifest (e.g. to {version_key(desc.version).bump_patch()})") from None
     except ManifestError as exc:
         raise ManifestError([_renamed(e, prepared) for e in exc.errors]) from None
+
+
+def _import_restored(session: Session, prepared: _Prepared) -> str:
+    """Import the design restored from its source (:mod:`.source`): its design.toml, as written, is the
+    design, so errors name that file (and its ``derived_from`` the parents) rather than the manifest."""
+    desc = prepared.desc
+    try:
+        return import_folder(session, prepared.made.folder, str(prepared.raw.path.parent), origin=origins.OKH)
+    except VersionConflict:
+        raise VersionConflict(
+            f"{desc.display}: version: {desc.version} of {desc.slug!r} is already in the catalogue with different "
+            f"content (design.toml, the model or a file the manifest references changed); released versions are "
+            f"immutable — bump the version in design.toml (e.g. to {version_key(desc.version).bump_patch()})"
+        ) from None
 
 
 def _renamed(error: FieldError, prepared: _Prepared) -> FieldError:
@@ -269,7 +289,9 @@ def import_manifests(db: Database, paths: Iterable[str | Path],
                            missing=[str(m) for m in item.made.missing])
         try:
             with db.session() as session:
-                result.status = stage_and_import(session, item, resolve_parents(session, item, base_url, repos))
+                # A restored design's parents are its design.toml's derived_from, resolved by the importer.
+                parents = [] if item.made.folder is not None else resolve_parents(session, item, base_url, repos)
+                result.status = stage_and_import(session, item, parents)
             if "repo" in item.desc.links:
                 repos.setdefault(item.desc.links["repo"].rstrip("/"), item.desc.slug)
         except ManifestError as exc:

@@ -1,4 +1,5 @@
-"""A described manifest and the files beside it, as the files of a ``static`` design folder.
+"""A described manifest and the files beside it, as the files of a ``static`` design folder
+(or, when the manifest references its ``design.toml`` and model source, the design they make: :mod:`.source`).
 
 The folder holds the generated ``design.toml`` (``kind = "static"``, one part
 per OKH part that has a STEP, STL, 3MF or OBJ file), the manifest itself under
@@ -21,9 +22,11 @@ from ..errors import FieldError
 from ..manifests.bom import read_bom_csv
 from ..manifests.loader import BOM_CSV, MANIFEST, MAX_FILES, README
 from ..manifests.schema import BREP_SUFFIXES, PART_FILE_SUFFIXES
+from ..manifests import DesignFolder
 from .mapping import Description
 from .references import Found, Missing, RefusedReference, Remote, resolve
 from .manifest import RawManifest
+from .source import design_source, restore
 
 #: Preference among a part's geometry files: B-rep first (it renders to every format).
 _SUFFIX_RANK = {suffix: rank for rank, suffix in enumerate(BREP_SUFFIXES + (".3mf", ".stl", ".obj"))}
@@ -43,6 +46,9 @@ class Materialised:
     remote: list[str] = field(default_factory=list)
     #: ``parts[i]`` of the generated design.toml -> the manifest's key it came from (``part[j]``).
     part_keys: dict[str, str] = field(default_factory=dict)
+    #: The design restored from the design.toml and model source beside the manifest (:mod:`.source`);
+    #: ``None`` for a static copy.
+    folder: DesignFolder | None = None
 
 
 def materialise(raw: RawManifest, desc: Description) -> Materialised:
@@ -51,6 +57,7 @@ def materialise(raw: RawManifest, desc: Description) -> Materialised:
     files: dict[str, bytes] = {raw.path.name.lower() if raw.path.name.lower().startswith("okh.") else
                                ("okh.yml" if raw.dialect == "v1" else "okh.toml"): raw.raw}
     out = Materialised(design={}, files=files)
+    source = design_source(root, desc)
 
     def take(key: str, reference: str):
         try:
@@ -64,11 +71,15 @@ def materialise(raw: RawManifest, desc: Description) -> Materialised:
         if isinstance(found, Remote):
             out.remote.append(found.url)
             return None
-        if found.path in _GENERATED:
+        if found.path in _GENERATED and source is None:
             desc.warn(key, f"{found.path!r} is a name the design folder reserves; not taken in")
             return None
         return found
 
+    if source is not None:
+        out.folder = restore(root, desc, source, take, files)
+        out.files = dict(out.folder.files) if out.folder is not None else files
+        return out
     readme_done = False
     for key, reference in desc.references:
         found = take(key, reference)

@@ -48,17 +48,17 @@ class Remote:
 Resolved = Found | Missing | Remote
 
 
-def resolve(root: Path, reference: str) -> Resolved:
-    """What *reference* (as written in a manifest in *root*) names.
+def confined(reference: str) -> str | None:
+    """The normalised path *reference* names inside the manifest's folder (``None`` for a URL), read
+    from the text alone: nothing on disk is touched.
 
-    :raises RefusedReference: the reference leaves *root* (``..``, an absolute
-        host path, a symbolic link out).
+    :raises RefusedReference: the text leaves the folder (``..``, an absolute host path, a file: URL).
     """
     ref = reference.strip()
     if _SCHEME_RE.match(ref):
         if ref.lower().startswith("file:"):
             raise RefusedReference(f"{reference!r} is a file: URL; give a path relative to the manifest's folder")
-        return Remote(ref)
+        return None
     if "\x00" in ref:
         raise RefusedReference(f"{reference!r} holds a NUL character")
     if _DRIVE_RE.match(ref) or ref.startswith("~"):
@@ -68,6 +68,19 @@ def resolve(root: Path, reference: str) -> Resolved:
     normal = posixpath.normpath(posix.lstrip("/")) if posix.strip("/") else "."
     if normal == ".." or normal.startswith("../"):
         raise RefusedReference(f"{reference!r} leaves the manifest's folder; references must stay inside it")
+    return normal
+
+
+def resolve(root: Path, reference: str) -> Resolved:
+    """What *reference* (as written in a manifest in *root*) names.
+
+    :raises RefusedReference: the reference leaves *root* (``..``, an absolute
+        host path, a symbolic link out).
+    """
+    ref = reference.strip()
+    normal = confined(reference)
+    if normal is None:
+        return Remote(ref)
     if normal == ".":
         return Missing(ref, "names the manifest's folder itself, not a file")
     base = root.resolve()
