@@ -60,7 +60,8 @@ def test_broker_unreachable_pages_serve_and_renders_answer_503(db, settings, nap
 def test_a_job_url_from_one_web_app_is_polled_on_another(db, env, napper, apps, tmp_path, monkeypatch):
     broker = RedisServer(tmp_path).start()
     try:
-        values = {**env, "OPENDESIGN_BROKER_URL": broker.url, "OPENDESIGN_RENDER_POOL_SIZE": "1"}
+        values = {**env, "OPENDESIGN_BROKER_URL": broker.url, "OPENDESIGN_RENDER_POOL_SIZE": "1",
+                  "OPENDESIGN_RENDER_PRELOAD_BUILD123D": "false"}  # CadQuery designs only: a quicker worker start
         for key, value in values.items():
             monkeypatch.setenv(key, value)
         settings = load_settings()
