@@ -20,6 +20,14 @@ COMMANDS = registry.project().commands
 
 #: Modules a start that only prints help or the version must never import.
 HEAVY = ("cadquery", "OCP", "sqlalchemy", "flask", "pydantic", "numpy", "trimesh", "whoosh", "renderers", "web")
+#: Packages of the environment that a search of an existing embedded catalogue has no use for. (It does need
+#: numpy, Whoosh and pydantic: the evaluator, the index and the settings; see benchmarks/cli_start.py.)
+SEARCH_NEVER = ("cadquery", "OCP", "build123d", "vtk", "casadi", "ezdxf", "matplotlib", "trimesh", "networkx", "lxml",
+                "sqlalchemy", "psycopg", "flask", "werkzeug", "jinja2", "celery", "redis", "pydantic_settings",
+                "renderers", "web")
+#: Whoosh's writing and its own collecting and sorting: the query path evaluates with opendesign.search.engine.
+WHOOSH_UNUSED_BY_SEARCH = ("whoosh.writing", "whoosh.collectors", "whoosh.sorting", "whoosh.spelling",
+                           "whoosh.multiproc")
 
 
 def _walk(cmd: click.Command, path: tuple[str, ...]):
@@ -111,6 +119,7 @@ def test_help_and_version_import_no_command(args, tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
     assert _heavy(modules) == []
+    assert "importlib.metadata" not in modules, "in a checkout the version and commands come from pyproject.toml"
     command_modules = sorted(m for m in modules if m.startswith("opendesign.") and not m.startswith("opendesign.cli"))
     assert command_modules == [], "help needs no core module beyond the CLI's own"
     loaded = sorted(m for m in modules if m.startswith("opendesign.cli."))
@@ -135,8 +144,28 @@ def test_search_of_an_existing_index_loads_no_database_or_cad_code(tmp_path):
     out, modules = _run_and_list_modules(["search", "solar", "dryer", "--json"], tmp_path)
     assert out.returncode == 0, out.stderr
     assert [h["slug"] for h in json.loads(out.stdout)["hits"]] == ["solar-dryer-rack"]
-    assert _heavy(modules, ("cadquery", "OCP", "sqlalchemy", "flask", "trimesh", "renderers", "web")) == []
-    assert not {"opendesign.db", "opendesign.models", "opendesign.search.sync"} & modules
+    assert _heavy(modules, SEARCH_NEVER) == []
+    assert sorted(set(WHOOSH_UNUSED_BY_SEARCH) & modules) == []
+    assert sorted({"opendesign.db", "opendesign.models", "opendesign.search.sync", "opendesign.search.documents",
+                   "opendesign.search.pg_index"} & modules) == []
+
+
+def test_choosing_the_search_backend_loads_only_the_one_in_use(tmp_path):
+    """``get_index`` for PostgreSQL builds its index without numpy, Whoosh's evaluator or its index files."""
+    code = ("import json, sys\n"
+            "from opendesign.config import load_settings\n"
+            "from opendesign.search import get_index\n"
+            f"settings = load_settings(environ={{}}, home={str(tmp_path / 'home')!r},\n"
+            "                         database_url='postgresql://postgres@127.0.0.1:1/unused')\n"
+            "index = get_index(settings)\n"  # builds the engine and the index object; connects to nothing
+            "print(json.dumps([type(index).__name__, sorted(sys.modules)]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                         env={**_embedded_environ(), "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr
+    kind, modules = json.loads(out.stdout)
+    assert kind == "PostgresSearchIndex"
+    assert _heavy(set(modules), ("numpy", "cadquery", "OCP", "flask", "renderers", "web")) == []
+    assert "opendesign.search.whoosh_index" not in modules and "opendesign.search.engine" not in modules
 
 
 def test_a_bad_registration_names_the_command():

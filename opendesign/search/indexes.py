@@ -2,6 +2,8 @@
 
 Kept apart from :mod:`.sync` (which loads the ORM to read the catalogue) so
 that ``opendesign search`` can query an existing index without importing any
+database code. Each backend is imported in its own branch, so a deployment
+loads only the one it uses: Whoosh's evaluator needs numpy, PostgreSQL's the
 database code.
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .service import SearchIndex
-from .whoosh_index import WhooshSearchIndex
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -32,6 +33,9 @@ def get_index(settings: Settings) -> SearchIndex:
             index = _indexes[key] = PostgresSearchIndex(make_engine(settings.database),
                                                         time_limit=settings.search_time_limit)
         return index
+    # Imported here so that a PostgreSQL search never loads numpy and the Whoosh evaluator.
+    from .whoosh_index import WhooshSearchIndex
+
     key = ("whoosh", str(settings.index_dir.resolve()))
     index = _indexes.get(key)
     if index is None:
