@@ -84,6 +84,10 @@ class Settings(BaseModel):
     #: worker (its worker died mid-render). 0: worked out from ``render_timeout`` so it is always
     #: above the longest render (see renderers.celery_app.visibility_timeout).
     broker_visibility_timeout: float = Field(default=0, ge=0)
+    #: Seconds a render job may wait for a Celery worker while none answers (queued, or running with
+    #: a silent heartbeat) before it fails saying so. 0: ``render_timeout`` + 15 s, so a poller never
+    #: waits much past the render timeout for a render nobody will run (renders.job_sweeper).
+    render_unclaimed_timeout: float = Field(default=0, ge=0)
     #: ``/healthz`` reports the disk as low (degraded) below this much free space under ``home``.
     health_min_free_mb: int = Field(default=1024, ge=0)
 

@@ -88,14 +88,15 @@ class CeleryDispatcher:
         except Exception as exc:  # noqa: BLE001 — reported, never raised
             return False, str(exc) or exc.__class__.__name__
 
-    def describe(self) -> dict:
+    def describe(self, max_age: float | None = None) -> dict:
         """Broker, reachability and the live workers with their sandbox mode (for ``doctor``/health).
 
-        Reused for :attr:`DESCRIBE_MAX_AGE` seconds, so a monitor polling ``/healthz`` does not
-        ping every worker on every request.
+        Reused for *max_age* seconds (default :attr:`DESCRIBE_MAX_AGE`), so a monitor polling
+        ``/healthz`` or a burst of render requests does not ping every worker each time.
         """
+        age = self.DESCRIBE_MAX_AGE if max_age is None else max_age
         with self._describe_lock:
-            if self._described and time.monotonic() - self._described[0] < self.DESCRIBE_MAX_AGE:
+            if self._described and time.monotonic() - self._described[0] < age:
                 return dict(self._described[1])
             report = self._describe()
             self._described = (time.monotonic(), report)

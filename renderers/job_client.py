@@ -17,7 +17,7 @@ from typing import Any
 from opendesign.config import Settings
 
 from . import jobs, service
-from .errors import SANDBOX_FAILURE, RenderError, RendersUnavailable
+from .errors import SANDBOX_FAILURE, RenderError
 from .formats import DEFAULT_QUALITY
 
 #: Seconds between two looks at a job's row.
@@ -63,13 +63,9 @@ class JobRenderer:
         # Once per renderer: a queue nobody serves would make every wait end in a timeout.
         if self._checked_workers:
             return
-        report = self.dispatcher.describe()
-        if not report.get("reachable", True):
-            raise RendersUnavailable(f"renders are unavailable: the broker {report.get('broker')} cannot be reached "
-                                     f"({report.get('error')})")
-        if not report.get("workers"):
-            raise RendersUnavailable(f"no render worker answers on {report.get('broker')}: start one with "
-                                     "`opendesign worker` (or unset broker_url to render in this process)")
+        from .job_sweeper import require_workers
+
+        require_workers(self.dispatcher)
         self._checked_workers = True
 
     def render(self, version, params: Mapping[str, Any] | None = None, formats: str | Iterable[str] = ("stl",),
@@ -101,10 +97,13 @@ class JobRenderer:
     def wait(self, job_id: str) -> dict:
         """Poll *job_id* until it is done or failed."""
         from .celery_app import visibility_timeout
+        from .job_sweeper import expire_if_unserved
 
         # Twice the visibility timeout: long enough for one lost worker and the redelivery.
         deadline = time.monotonic() + 2 * visibility_timeout(self.settings)
         while True:
+            # A job nobody will take (its workers all gone) fails here rather than at the deadline.
+            expire_if_unserved(self.db, self.settings, self.dispatcher, job_id)
             job = jobs.get_job(self.db, job_id)
             if job is None:
                 raise RenderError(SANDBOX_FAILURE, f"render job {job_id} vanished from the catalogue")

@@ -43,10 +43,13 @@ class Retry(Exception):
         self.why = why
 
 
-def _set(db, job_id: str, expected_state: str, **values: Any) -> bool:
+def _set(db, job_id: str, expected_state: str, attempts_were: int | None = None, **values: Any) -> bool:
+    where = [RenderJobRow.id == job_id, RenderJobRow.state == expected_state]
+    if attempts_were is not None:
+        where.append(RenderJobRow.attempts == attempts_were)  # still the failure of this delivery's claim
     with db.session() as session:
         changed = session.execute(update(RenderJobRow)
-                                  .where(RenderJobRow.id == job_id, RenderJobRow.state == expected_state)
+                                  .where(*where)
                                   .values(updated_at=utcnow(), **values)
                                   .execution_options(synchronize_session=False))
         return changed.rowcount == 1
@@ -62,16 +65,20 @@ def deliver(settings, db, job_id: str, *, pool=None) -> dict | None:
         log.warning("render job %s does not exist; message dropped", job_id)
         return None
     # A job whose worker was lost on every claim is failed by run_job itself (jobs.MAX_ATTEMPTS).
-    result = jobs.run_job(settings, db, job_id, pool=pool)
+    attempt, result = jobs.run_claimed(settings, db, job_id, pool=pool)
     if result is None:
         return None
     if result["state"] == "running":
         # Held by another worker. If that worker is alive it will finish and the retry finds the job
         # done; if it was just lost, the retry finds a stale heartbeat and claims the job.
         raise Retry(jobs.STALE_SECONDS, "another worker holds the job")
+    if attempt is None:
+        # Done, or failed by someone else (another worker, or failed as unserved while no worker was
+        # alive): a late message must not bring it back to life.
+        return result
     if result["state"] == "failed" and result.get("category") in TRANSIENT:
         if result["attempts"] < limit:
-            if _set(db, job_id, "failed", state="queued", category=None, message=None):
+            if _set(db, job_id, "failed", state="queued", category=None, message=None, attempts_were=attempt):
                 log.warning("render job %s: %s (attempt %d of %d); trying again", job_id, result.get("error"),
                             result["attempts"], limit)
                 raise Retry(1.0, f"attempt {result['attempts']} of {limit} failed: {result.get('error')}")

@@ -292,9 +292,19 @@ def run_job(settings: Settings, db: Database, job_id: str, *, pool=None, nice: i
     Nothing raises for a failed render: the failure is recorded (and
     remembered when it is the design's own).
     """
+    return run_claimed(settings, db, job_id, pool=pool, nice=nice)[1]
+
+
+def run_claimed(settings: Settings, db: Database, job_id: str, *, pool=None, nice: int = 0
+                ) -> tuple[int | None, dict | None]:
+    """:func:`run_job`, with the attempt this call claimed (None: it ran nothing, the state is another's)."""
     attempt = _claim(db, job_id)
     if attempt is None:
-        return get_job(db, job_id)
+        return None, get_job(db, job_id)
+    return attempt, _run_claimed(settings, db, job_id, attempt, pool, nice)
+
+
+def _run_claimed(settings: Settings, db: Database, job_id: str, attempt: int, pool, nice: int) -> dict | None:
     if attempt > MAX_ATTEMPTS:
         _finish(db, job_id, attempt, state="failed", category=SANDBOX_FAILURE,
                 message=f"the render stopped its worker {attempt - 1} times (killed, out of memory or lost); "

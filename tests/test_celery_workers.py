@@ -298,6 +298,17 @@ def test_cli_render_with_a_broker_and_no_worker_says_so(cluster):
     assert "no render worker answers" in result.output and "opendesign worker" in result.output
 
 
+def test_the_cli_wait_for_a_job_no_worker_takes_ends_failed(cluster):
+    from renderers.job_client import JobRenderer
+
+    settings = cluster.settings.model_copy(update={"render_unclaimed_timeout": 1.0})
+    job_id = cluster.job(width=75.0)
+    cluster.dispatcher.submit(job_id, "preview")  # its worker is gone before taking it
+    done = JobRenderer(settings, cluster.db, dispatcher=CeleryDispatcher(settings, cluster.db)).wait(job_id)
+    assert done["state"] == "failed" and done["category"] == SANDBOX_FAILURE, done
+    assert "no render worker took this job within 1 s" in done["error"] and "opendesign worker" in done["error"]
+
+
 @pytest.mark.slow
 def test_cli_render_and_bundles_go_to_the_workers(cluster, tmp_path):
     import json
