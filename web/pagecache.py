@@ -40,6 +40,7 @@ from opendesign.catalogue import origins
 from opendesign.catalogue.refs import version_key
 from opendesign.errors import NotFound
 from opendesign.manifests import kinds
+from opendesign.manifests.kind_labels import kind_label
 from opendesign.models import (Author, BomItem, Contribution, Design, DesignFile, DesignVersion, Lineage, Parameter, Part,
                                Production, Tag, User)
 from opendesign.models.catalogue import version_tag
@@ -158,7 +159,8 @@ def version_view(session: Session, slug: str, version_id: int, content_hash: str
         **{rel: [SimpleNamespace(**r._asdict()) for r in session.execute(stmt, {"vid": version_id})]
            for rel, stmt in _VERSION_CHILDREN.items()},
     )
-    view.kind = (row.manifest or {}).get("kind") or "cadquery"
+    view.kind_label = kind_label(row.manifest)
+    view.kind = view.kind_label.kind
     # A design of mesh files has no STEP: the page says why instead of linking a render that must fail.
     view.no_step = kinds.no_step_reason(row.manifest or {})
     view.readme_html = render_markdown(row.readme or "")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..errors import NotFound
 from ..manifests import kinds
+from ..manifests.kind_labels import kind_label
 from ..models import Design, DesignVersion
 from ..presets.design import presets_of
 from .refs import DesignRef, parse_ref, version_key
@@ -62,6 +63,7 @@ def version_detail(version: DesignVersion) -> dict[str, Any]:
     """Everything about one version, as plain data for ``--json`` and the API."""
     design = version.design
     files = {p["name"]: p["file"] for p in (version.manifest or {}).get("parts", []) if p.get("file")}
+    label = kind_label(version.manifest)
     return {
         **version_summary(version),
         "versions": sorted((v.version for v in design.versions), key=version_key),
@@ -78,7 +80,9 @@ def version_detail(version: DesignVersion) -> dict[str, Any]:
             for p in version.parameters
         ],
         "presets": [p.as_dict() for p in presets_of(version.manifest, version.parameters)],
-        "kind": (version.manifest or {}).get("kind") or "cadquery",
+        "kind": label.kind,
+        "kind_label": label.label,
+        "kind_explanation": label.explanation,
         "parts": [{"name": p.name, "material": p.material, "process": p.process, "quantity": p.quantity,
                    **({"file": files[p.name]} if p.name in files else {})}
                   for p in version.parts],

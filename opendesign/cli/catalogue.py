@@ -102,6 +102,7 @@ def show(app: AppContext, ref: str, as_json: bool) -> None:
     click.echo(detail["summary"])
     click.echo(f"license:   {detail['license']}")
     click.echo(f"category:  {detail['category']}")
+    click.echo(f"kind:      {detail['kind_label']} ({detail['kind']})")
     click.echo(f"authors:   {', '.join(a['name'] for a in detail['authors'])}")
     click.echo(f"versions:  {', '.join(detail['versions'])}")
     if detail["tags"]:
