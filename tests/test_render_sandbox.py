@@ -206,9 +206,9 @@ PYTHON_ALLOCATES = "def build(params):\n    blocks = []\n    while True:\n      
 #: OCC's allocator until it fails; the worker usually dies of SIGSEGV inside OCC, or OCP raises
 #: Standard_OutOfMemory (either way the cap). OCP's classes are reached through cadquery, which
 #: is what model.py may import.
-OCC_ALLOCATES = ("from cadquery.occ_impl.nurbs import TColgp_Array1OfPnt, gp_Pnt\n\n"
+OCC_ALLOCATES = ("from cadquery.occ_impl.shapes import TColgp_Array1OfPnt, gp_Pnt\n\n"
                  "def build(params):\n    arrays = []\n    while True:\n"
-                 "        arrays.append(TColgp_Array1OfPnt(1, 4_000_000))\n        arrays[-1].Init(gp_Pnt(1, 2, 3))\n")
+                 "        arrays.append(TColgp_Array1OfPnt(1, 1_000_000))\n        arrays[-1].Init(gp_Pnt(1, 2, 3))\n")
 #: A crash once the memory is used up (what OCC does when an allocation it does not check fails).
 CRASHES_AT_CAP = ("import os\nimport signal\n\ndef build(params):\n    blocks = []\n    try:\n        while True:\n"
                   "            blocks.append(b'x' * 2 ** 23)\n    except MemoryError:\n"

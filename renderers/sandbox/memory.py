@@ -31,9 +31,11 @@ from .confine import Limits
 
 TOO_LARGE = "too-large"
 #: A crashed job whose estimated address space reached this share of its headroom
-#: (cap minus what the idle worker had mapped) ran out of memory. Measured: a CadQuery
-#: model meshing at a tiny deflection died of SIGSEGV at 96% of it; a small model that
-#: crashes is near 0%.
+#: (cap minus what the idle worker had mapped) ran out of memory. Measured (2 GiB cap):
+#: a CadQuery model meshing at a tiny deflection died of SIGSEGV at 96% of it, one filling
+#: OCC arrays at 100%; a small model that crashes is near 0%. The estimate misses what the
+#: job maps without touching: a model that first imports a module the zygote had not
+#: (cadquery.occ_impl.nurbs maps ~120 MB of it) and then dies at the cap reads ~85%.
 NEAR = 0.8
 #: Signals an allocation failure ends in: a null dereference, an abort (uncaught
 #: std::bad_alloc, glibc's malloc checks), a bus error on an unbacked mapping.
