@@ -14,7 +14,8 @@ SANDBOX_FAILURE = "sandbox-failure"
 SANDBOX_REQUIRED = "sandbox-required"
 #: The job filled its own scratch disk (its per-job quota).
 DISK_FULL = "disk-full"
-#: The mesh is beyond what converting it may cost (triangles, memory, time): see renderers.caps.
+#: The model needed more than the render memory cap (renderers.sandbox.memory), or its mesh is beyond
+#: what converting it may cost (triangles, memory, time): see renderers.caps.
 TOO_LARGE = "too-large"
 
 CATEGORIES = (INVALID_PARAMS, SCRIPT_ERROR, TIMEOUT, OUT_OF_MEMORY, INVALID_GEOMETRY, SANDBOX_FAILURE,

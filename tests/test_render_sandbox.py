@@ -22,7 +22,7 @@ from opendesign.catalogue.importer import import_designs
 from opendesign.config import load_settings
 from opendesign.models import Artifact
 from renderers import service
-from renderers.errors import INVALID_GEOMETRY, OUT_OF_MEMORY, SANDBOX_FAILURE, SCRIPT_ERROR, TIMEOUT, RenderError
+from renderers.errors import INVALID_GEOMETRY, SANDBOX_FAILURE, SCRIPT_ERROR, TIMEOUT, TOO_LARGE, RenderError
 from renderers.launcher import JOB_UID_BASE
 from renderers.pool import RenderJob, WarmPool
 from renderers.sandbox import confine
@@ -124,10 +124,10 @@ def hostile_cases(secret: Path, port: int, outside: Path) -> dict[str, tuple[str
     """name -> (model source, expected category, a phrase the message must contain)."""
     ok = 'return cq.Workplane("XY").box(1, 1, 1)'
     return {
-        "infinite-loop": ("def build(params):\n    while True:\n        pass\n", TIMEOUT, ""),
-        "long-sleep": ("import time\n\ndef build(params):\n    time.sleep(3600)\n", TIMEOUT, ""),
+        "infinite-loop": ("def build(params):\n    while True:\n        pass\n", TIMEOUT, "s of CPU time"),
+        "long-sleep": ("import time\n\ndef build(params):\n    time.sleep(3600)\n", TIMEOUT, "longer than 8 s"),
         "huge-allocation": ("def build(params):\n    block = bytearray(50 * 1024 ** 3)\n    return block\n",
-                            OUT_OF_MEMORY, "memory"),
+                            TOO_LARGE, "2 GiB, the render memory cap"),
         "fork-bomb": ("import os\n\ndef build(params):\n    while True:\n        try:\n            os.fork()\n"
                       "        except OSError:\n            pass\n", TIMEOUT, ""),
         "socket": (f"import socket\nimport cadquery as cq\n\ndef build(params):\n"
@@ -196,6 +196,46 @@ def test_a_crash_of_the_worker_is_a_script_error(render_design, pool):
         render_design("import ctypes\n\ndef build(params):\n    ctypes.string_at(0)\n")
     assert info.value.category == SCRIPT_ERROR and "SIGSEGV" in info.value.message
     assert leftovers(pool) == []
+
+
+# -- the memory cap (the pool's 2 GiB) ------------------------------------------------------------
+
+MEMORY_CAP = "more than 2 GiB, the render memory cap"
+#: Python's own allocations until one fails (MemoryError, reported by the worker).
+PYTHON_ALLOCATES = "def build(params):\n    blocks = []\n    while True:\n        blocks.append(b'x' * 2 ** 23)\n"
+#: OCC's allocator until it fails; the worker usually dies of SIGSEGV inside OCC, or OCP raises
+#: Standard_OutOfMemory (either way the cap). OCP's classes are reached through cadquery, which
+#: is what model.py may import.
+OCC_ALLOCATES = ("from cadquery.occ_impl.shapes import TColgp_Array1OfPnt, gp_Pnt\n\n"
+                 "def build(params):\n    arrays = []\n    while True:\n"
+                 "        arrays.append(TColgp_Array1OfPnt(1, 1_000_000))\n        arrays[-1].Init(gp_Pnt(1, 2, 3))\n")
+#: A crash once the memory is used up (what OCC does when an allocation it does not check fails).
+CRASHES_AT_CAP = ("import os\nimport signal\n\ndef build(params):\n    blocks = []\n    try:\n        while True:\n"
+                  "            blocks.append(b'x' * 2 ** 23)\n    except MemoryError:\n"
+                  "        os.kill(os.getpid(), signal.SIGSEGV)\n")
+
+
+@pytest.mark.parametrize("source", [PYTHON_ALLOCATES, OCC_ALLOCATES, CRASHES_AT_CAP],
+                         ids=["python", "occ", "crash-at-cap"])
+def test_a_model_over_the_memory_cap_is_too_large(source, render_design, pool, db):
+    with pytest.raises(RenderError) as info:
+        render_design(source)
+    assert info.value.category == TOO_LARGE, str(info.value)
+    assert MEMORY_CAP in info.value.message and "render_memory_mb" in info.value.message
+    assert artifact_count(db) == 0 and leftovers(pool) == []
+    assert render_design(BOX, {"width": 12})[0].watertight
+
+
+@pytest.mark.parametrize("source,phrase", [
+    ("def build(params):\n    raise ValueError('the flange is too thin')\n", "ValueError: the flange is too thin"),
+    ("import os\nimport signal\n\ndef build(params):\n    os.kill(os.getpid(), signal.SIGSEGV)\n", "SIGSEGV"),
+    ("import os\nimport signal\n\ndef build(params):\n    os.kill(os.getpid(), signal.SIGABRT)\n", "SIGABRT"),
+], ids=["exception", "segfault", "abort"])
+def test_a_small_model_that_fails_is_not_too_large(source, phrase, render_design):
+    with pytest.raises(RenderError) as info:
+        render_design(source)
+    assert info.value.category == SCRIPT_ERROR, str(info.value)
+    assert phrase in info.value.message and "memory cap" not in info.value.message
 
 
 # -- plain mistakes --------------------------------------------------------------------------------
@@ -418,7 +458,7 @@ def test_without_bwrap_the_pool_still_confines_and_says_so(tmp_path, caplog):
         ok = pool.render(RenderJob(files={"model.py": BOX.encode()}, params={"width": 3}))
         assert "model.stl" in ok.files
         bomb = hostile_cases(Path("/x"), listener.getsockname()[1], Path("/y"))
-        for case, category in (("fork-bomb", TIMEOUT), ("huge-allocation", OUT_OF_MEMORY), ("socket", SCRIPT_ERROR)):
+        for case, category in (("fork-bomb", TIMEOUT), ("huge-allocation", TOO_LARGE), ("socket", SCRIPT_ERROR)):
             with pytest.raises(RenderError) as info:
                 pool.render(RenderJob(files={"model.py": bomb[case][0].encode()}, params={}))
             assert info.value.category == category, str(info.value)

@@ -16,8 +16,9 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 #: Render failures by category (renderers.errors); too-large is 422, not 413: the request is
 #: small, it is the model these parameters make that is over the caps (renderers.caps).
 RENDER_422 = ("The render failed for a reason in the design or its parameters: invalid-params (fields named), "
-              "script-error, invalid-geometry, disk-full (the job filled its scratch disk), too-large (the mesh "
-              "is over the triangle, memory or time caps of conversion: use a coarser quality or fewer formats)")
+              "script-error, invalid-geometry, disk-full (the job filled its scratch disk), too-large (the model "
+              "needed more than the render memory cap, or its mesh is over the triangle, memory or time caps of "
+              "conversion: simplify it, use a coarser quality or fewer formats)")
 
 
 def _json(schema: dict, description: str = "OK") -> dict:

@@ -83,9 +83,15 @@ def load_build(source: str, filename: str = MODEL_FILE):
     return build
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """A failed allocation: Python's MemoryError (also C++'s std::bad_alloc, as pybind11 turns it),
+    or OCC's own allocator giving up (``Standard_OutOfMemory``, raised through OCP)."""
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "Standard_OutOfMemory"
+
+
 def _classify(exc: BaseException, filename: str, what: str) -> JobFailure:
     tb = _model_traceback(exc, filename)
-    if isinstance(exc, MemoryError):
+    if _out_of_memory(exc):
         return JobFailure(OUT_OF_MEMORY, f"{what}: the model ran out of memory", tb)
     if type(exc).__module__.startswith("OCP"):
         # OCC refused an operation (a fillet larger than the edge allows, a
@@ -256,9 +262,9 @@ def _export_all(combined: cq.Shape, parts: dict[str, cq.Shape], step_source: Any
                 _export_svg(shape, f"{outdir}/{stem}.svg")
     except JobFailure:
         raise
-    except MemoryError:
-        raise JobFailure(OUT_OF_MEMORY, "exporting ran out of memory") from None
     except Exception as exc:
+        if _out_of_memory(exc):
+            raise JobFailure(OUT_OF_MEMORY, "exporting ran out of memory") from None
         raise JobFailure(INVALID_GEOMETRY, f"exporting failed: {_exc_text(exc)}") from None
 
 
@@ -334,7 +340,7 @@ def _tessellated(shape: cq.Shape, tolerance: float, angular: float) -> uploads.M
 def failure(exc: BaseException) -> dict:
     if isinstance(exc, JobFailure):
         return {"ok": False, "category": exc.category, "message": exc.message, "traceback": exc.tb}
-    if isinstance(exc, MemoryError):
+    if _out_of_memory(exc):
         return {"ok": False, "category": OUT_OF_MEMORY, "message": "the worker ran out of memory", "traceback": []}
     return {"ok": False, "category": SCRIPT_ERROR, "message": _exc_text(exc), "traceback": []}
 

@@ -21,7 +21,7 @@ import stat
 import sys
 import time
 
-from . import confine, mounts, protocol
+from . import confine, memory, mounts, protocol
 from .names import expected_files
 from .worker import MAX_JOB_INPUT, Job, WorkerHandle, fork_worker
 
@@ -184,19 +184,33 @@ def _reported(buf: bytearray) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def from_report(report: dict, log: list[str]) -> dict:
+def from_report(report: dict, log: list[str], limits: confine.Limits) -> dict:
     if report.get("ok") is True:
         return report
     category = report.get("category")
     category = category if category in _ALLOWED_FAILURES else "script-error"
     tb = report.get("traceback")
     tb = [str(line)[:500] for line in tb[-20:]] if isinstance(tb, list) else []
-    return failure(category, str(report.get("message", "the render failed"))[:2000], tb, log)
+    message = str(report.get("message", "the render failed"))[:2000]
+    if category == "out-of-memory":
+        # A failed allocation in a worker is its address-space cap (RLIMIT_AS), not the host running short.
+        return failure(memory.TOO_LARGE, memory.too_large(limits, message), tb, log)
+    return failure(category, message, tb, log)
 
 
-def from_exit(job: Job, status: int | None, cpu: float, timed_out: bool, log: list[str]) -> dict:
-    """Why a worker that sent no report ended."""
+def from_exit(job: Job, status: int | None, cpu: float, timed_out: bool, log: list[str],
+              baseline: memory.Baseline | None = None, peak_resident: int = 0) -> dict:
+    """Why a worker that sent no report ended.
+
+    *baseline* and *peak_resident* (bytes, from ``wait4``) tell a crash at the
+    memory cap from any other crash (see :mod:`.memory`).
+    """
     limits = job.limits
+    if status is not None and not timed_out and baseline is not None \
+            and memory.crashed_at_cap(limits, status, baseline, peak_resident, log):
+        how = (f"killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
+               else f"exit status {os.WEXITSTATUS(status)}")
+        return failure(memory.TOO_LARGE, memory.too_large(limits, f"the worker ended at its cap, {how}"), log=log)
     if timed_out or status is None:
         return failure("timeout", f"the render took longer than {limits.wall_seconds:g} s and was stopped", log=log)
     if os.WIFSIGNALED(status):
@@ -263,10 +277,11 @@ def run(job: Job, worker: WorkerHandle, workdir: str, private_pids: bool) -> tup
         report = _reported(result.buf)
         if report is None:
             log.drain()
-            return from_exit(job, status, usage.ru_utime + usage.ru_stime, False, log.lines()), []
+            return from_exit(job, status, usage.ru_utime + usage.ru_stime, False, log.lines(),
+                             worker.baseline, usage.ru_maxrss * 1024), []
     if report is None:
         return from_exit(job, None, 0.0, timed_out, log.lines()), []
-    response = from_report(report, log.lines())
+    response = from_report(report, log.lines(), job.limits)
     if not response.get("ok"):
         return response, []
     parts = response.get("parts")

@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 
-from . import confine, protocol
+from . import confine, memory, protocol
 
 MAX_JOB_INPUT = 256 * 1024 * 1024
 
@@ -61,8 +61,11 @@ class WorkerHandle:
     def __init__(self, pid: int, go: socket.socket, result_r: int, log_r: int):
         self.pid, self.go, self.result_r, self.log_r = pid, go, result_r, log_r
         self.pidfd = os.pidfd_open(pid)
+        self.baseline = memory.Baseline()
 
     def start(self, job: Job, indir: str, workdir: str) -> None:
+        # What the idle worker has mapped counts against its address-space cap too.
+        self.baseline = memory.Baseline.of(self.pid)
         protocol.send_frame(self.go, dict(job.header, indir=indir, workdir=workdir), job.blobs)
         self.go.close()
 
