@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from opendesign.catalogue.importer import import_designs  # noqa: E402
 from opendesign.config import load_settings  # noqa: E402
 from opendesign.db import Database  # noqa: E402
+from opendesign.manifests.kinds import offered_formats  # noqa: E402
 from renderers import jobs  # noqa: E402
 from renderers.celery_dispatch import CeleryDispatcher  # noqa: E402
 from tests.celery_support import RedisServer, Worker, wait_for, wait_for_workers  # noqa: E402
@@ -100,7 +101,9 @@ class Bench:
         with self.db.session() as session:
             from opendesign.catalogue import queries
 
-            self.seeds = [d.latest_version.ref for d in queries.list_designs(session)
+            # Each seed with the bundle formats it offers (a mesh design has no STEP).
+            self.seeds = [(d.latest_version.ref, list(offered_formats(d.latest_version.manifest, BUNDLE_FORMATS)))
+                          for d in queries.list_designs(session)
                           if d.latest_version is not None and d.slug != "scale-probe"]
         self.dispatcher = CeleryDispatcher(self.settings, self.db)
         self.workers: list[Worker] = []
@@ -143,7 +146,7 @@ class Bench:
         return latencies
 
     def flood(self) -> list[str]:
-        return [self.submit(ref, {}, BUNDLE_FORMATS, "batch", quality="normal") for ref in self.seeds[:22]]
+        return [self.submit(ref, {}, formats, "batch", quality="normal") for ref, formats in self.seeds[:22]]
 
     def close(self) -> None:
         for w in self.workers:
