@@ -29,9 +29,13 @@ REPORT_DESIGNS = ("drip-line-stake", "greenhouse-tarp-clip", "hand-mill-spur-gea
                   "solar-dryer-rack")
 
 
+#: Read when the suite starts: the ``env`` fixture clears every ``OPENDESIGN_`` variable before a test runs.
+REPORT_ALL = os.environ.get("OPENDESIGN_BROWSER_REPORT") == "all"
+
+
 def report_designs(slugs: list[str]) -> list[str]:
     """The designs of *slugs* a speed report times (see :data:`REPORT_DESIGNS`)."""
-    if os.environ.get("OPENDESIGN_BROWSER_REPORT") == "all":
+    if REPORT_ALL:
         return slugs
     return [slug for slug in slugs if slug in REPORT_DESIGNS]
 
