@@ -4,9 +4,11 @@ Documents live in ``search_document`` (see :mod:`.pg_tables`) next to the
 catalogue, with a weighted ``tsvector`` under a GIN index. They are written in
 the same transaction as the catalogue change they reflect (:func:`.sync.install`
 hooks the ORM's commit), so there is nothing to resynchronise and every web
-process sees a change the moment it commits. Searches run one statement for
-the page of hits (``ts_headline`` only for those rows), one for the total and
-every facet count, and, for few results, a ``pg_trgm`` lookup for "did you mean".
+process sees a change the moment it commits. Searches run one statement that
+reads the matches once for the total, every facet count and the best
+candidates by a cheap rank, one for the page among those candidates
+(``ts_headline`` only for its rows), and, for few results, a ``pg_trgm``
+lookup for "did you mean".
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ RANK_NORMALISATION = 1
 #: holding the same words tied with the exact one (measured on the seed commons: 2-3 of 22 titles missed
 #: their design with ts_rank under any weights; none with ts_rank_cd).
 RANK_EXPRESSION = "ts_rank_cd('{weights}', {vector}, {q}, {n})"
-#: Relevance ranks every match on the small ``ranked`` vector (title, tags, summary), then this many of the
-#: best on the whole ``document``: ranking a 1.2 kB document per match was most of a common word's cost.
+#: Relevance ranks every match on the small ``ranked`` vector (title, tags, summary; kept in the row), then
+#: this many of the best on the whole ``document``: ranking a 1.2 kB document per match was most of a
+#: common word's cost.
 CANDIDATES = 200
 #: Enough for the matched set of a word every design holds (slug, sort keys, facets) at 100k designs.
 WORK_MEM = "32MB"

@@ -79,6 +79,10 @@ class _Builder:
             if positive:
                 self.rank.append(q)
                 self.rank_plain.append(self.tsquery(kind, value, PLAIN))
+            if kind == "phrase":
+                # ``ranked`` is the head of ``document`` (same positions), so a phrase found there is found
+                # in ``document``; it is in the row, where ``document`` is read out of line.
+                return f"(document @@ {self.index_query(kind, value)} AND (ranked @@ {q} OR document @@ {q}))"
             return f"document @@ {q}"
         column, config = _TEXT_COLUMNS[fieldname]
         q = self.tsquery(kind, value, config)
@@ -86,9 +90,17 @@ class _Builder:
             self.rank.append(q if config == STEMMED else self.tsquery(kind, value, STEMMED))
             self.rank_plain.append(q if config == PLAIN else self.tsquery(kind, value, PLAIN))
         if config == STEMMED:
-            # The GIN index on ``document`` narrows the rows; the field's own vector decides.
-            return f"(document @@ {q} AND {column} @@ {q})"
+            # The GIN index on ``document`` narrows the rows; the field's own vector (a part of ``document``,
+            # so what it matches ``document`` matches) decides.
+            return f"(document @@ {self.index_query(kind, value) if kind == 'phrase' else q} AND {column} @@ {q})"
         return f"{column} @@ {q}"
+
+    def index_query(self, kind: str, value: str) -> str:
+        """What the GIN index answers exactly for a phrase: all of its words (``plainto_tsquery`` reads no
+        syntax). Given ``document @@ phrase`` itself, PostgreSQL rechecks every candidate's whole
+        ``document``, a read out of line per candidate."""
+        assert kind == "phrase"
+        return f"plainto_tsquery('{STEMMED}', {self.bind(value)})"
 
     # The tree -----------------------------------------------------------------
 
