@@ -83,6 +83,18 @@ def test_deleted_and_replaced_documents_appear_once(written):
     assert written.search(SearchQuery("replaced")).total == len(range(0, 90, 7))
 
 
+@pytest.mark.parametrize("sort", ["relevance", "newest", "most-forked"])
+def test_pages_cover_every_match_once_with_the_same_facets(written, sort):
+    whole = written.search(SearchQuery("build", sort=sort, limit=100))
+    pages = [written.search(SearchQuery("build", sort=sort, limit=7, offset=offset)) for offset in range(0, 89, 7)]
+    assert [h.slug for page in pages for h in page.hits] == [h.slug for h in whole.hits]
+    assert all(page.total == 89 and page.facets == whole.facets for page in pages)
+    mixed_case = {"category": ("Water",), "family": ("PERMISSIVE",)}
+    filtered = written.search(SearchQuery("build", sort=sort, filters=mixed_case))
+    assert filtered.total == sum(1 for h in whole.hits if h.category == "water")
+    assert {v.value: v.count for v in filtered.facets["category"]} == {"water": filtered.total}
+
+
 def test_scores_rank_title_matches_first(written, segmented):
     hits = written.search(SearchQuery("rotor")).hits
     assert "rotor" in hits[0].title.lower()

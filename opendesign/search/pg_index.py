@@ -4,9 +4,11 @@ Documents live in ``search_document`` (see :mod:`.pg_tables`) next to the
 catalogue, with a weighted ``tsvector`` under a GIN index. They are written in
 the same transaction as the catalogue change they reflect (:func:`.sync.install`
 hooks the ORM's commit), so there is nothing to resynchronise and every web
-process sees a change the moment it commits. Searches run one statement for
-the page of hits (``ts_headline`` only for those rows), one for the total and
-every facet count, and, for few results, a ``pg_trgm`` lookup for "did you mean".
+process sees a change the moment it commits. Searches run one statement that
+reads the matches once for the total, every facet count and the best
+candidates by a cheap rank, one for the page among those candidates
+(``ts_headline`` only for its rows), and, for few results, a ``pg_trgm``
+lookup for "did you mean".
 """
 
 from __future__ import annotations
@@ -44,9 +46,12 @@ RANK_NORMALISATION = 1
 #: holding the same words tied with the exact one (measured on the seed commons: 2-3 of 22 titles missed
 #: their design with ts_rank under any weights; none with ts_rank_cd).
 RANK_EXPRESSION = "ts_rank_cd('{weights}', {vector}, {q}, {n})"
-#: Relevance ranks every match on the small ``ranked`` vector (title, tags, summary), then this many of the
-#: best on the whole ``document``: ranking a 1.2 kB document per match was most of a common word's cost.
+#: Relevance ranks every match on the small ``ranked`` vector (title, tags, summary; kept in the row), then
+#: this many of the best on the whole ``document``: ranking a 1.2 kB document per match was most of a
+#: common word's cost.
 CANDIDATES = 200
+#: Enough for the matched set of a word every design holds (slug, sort keys, facets) at 100k designs.
+WORK_MEM = "32MB"
 _ORDER = {
     "relevance": "score DESC, slug",
     "newest": "published DESC, slug",
@@ -62,11 +67,11 @@ _HIT_COLUMNS = "slug, version, title, summary, category, license, tags, authors,
 
 _INSERT = text(f"""
 INSERT INTO search_document (slug, version, title, summary, category, license, tags, authors, licenses, families,
-    processes, countries, has_makers, forks, productions, published, content_hash, doc_hash, parents, spell,
-    title_tsv, tags_tsv, summary_tsv, body_tsv, authors_tsv, makers_tsv, document, ranked)
+    processes, countries, has_makers, facets, forks, productions, published, content_hash, doc_hash, parents,
+    spell, title_tsv, tags_tsv, summary_tsv, body_tsv, authors_tsv, makers_tsv, document, ranked)
 SELECT :slug, :version, :title, :summary, :category, :license, :tags, :authors, :licenses, :families,
-    :processes, :countries, :has_makers, :forks, :productions, :published, :content_hash, :doc_hash, :parents,
-    :spell, t, g, s, b, a, m, setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C') || setweight(b, 'D'),
+    :processes, :countries, :has_makers, :facets, :forks, :productions, :published, :content_hash, :doc_hash,
+    :parents, :spell, t, g, s, b, a, m, setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C') || setweight(b, 'D'),
     setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C')
 FROM (SELECT to_tsvector('{STEMMED}', :title) AS t, to_tsvector('{STEMMED}', :tag_text) AS g,
              to_tsvector('{STEMMED}', :summary) AS s, to_tsvector('{STEMMED}', :body) AS b,
@@ -84,9 +89,19 @@ def _clean(value: str) -> str:
     return _CONTROL.sub(" ", value or "")
 
 
+def facet_keys(row: dict) -> list[str]:
+    """The ``facets`` column of a row: ``name:value`` for every facet value, as the facet columns hold them."""
+    keys = []
+    for name in FACET_FIELDS:
+        column, is_array = FACET_COLUMNS[name]
+        values = row[column] if is_array else [row[column]]
+        keys.extend(f"{name}:{v}" for v in values if v)
+    return keys
+
+
 def _row(doc: SearchDocument) -> dict:
     fields = to_fields(doc)
-    return {
+    row = {
         "slug": doc.slug, "version": doc.version, "title": _clean(doc.title), "summary": _clean(doc.summary),
         "category": doc.category, "license": doc.license, "tags": list(doc.tags), "authors": list(doc.authors),
         "licenses": list(dict.fromkeys(doc.licenses)), "families": list(dict.fromkeys(doc.families)),
@@ -97,6 +112,8 @@ def _row(doc: SearchDocument) -> dict:
         "body": _clean(fields["body"]), "author_text": _clean(fields["authors"]),
         "maker_text": _clean(fields["makers"]),
     }
+    row["facets"] = facet_keys(row)
+    return row
 
 
 def _marked(snippet: str | None, whole_text: str) -> str | None:
@@ -163,15 +180,16 @@ class PostgresSearchIndex(SearchIndex):
         empty = SearchResults(query=parsed.text, total=0, hits=[], facets={}, fallback=parsed.fallback,
                               timed_out=True)
         try:
-            total, facets = self._count(conn, sql, filters, filter_params, request.facets, deadline)
+            args = (filters, filter_params, sort, limit, offset, request.facets, deadline)
+            total, facets, candidates = self._match(conn, sql, *args)
             relaxed = False
             if total == 0:
                 any_word = translate_relaxed(parsed)
                 if any_word is not None:
                     sql, relaxed = any_word, True
-                    total, facets = self._count(conn, sql, filters, filter_params, request.facets, deadline)
-            hits = self._hits(conn, sql, filters, filter_params, sort, limit, offset, request.highlight,
-                              deadline) if total and limit else []
+                    total, facets, candidates = self._match(conn, sql, *args)
+            hits = self._hits(conn, sql, candidates, sort, limit, offset, request.highlight,
+                              deadline) if candidates else []
             suggestion = None
             if request.suggest and not parsed.match_all and (relaxed or total < SUGGEST_BELOW):
                 suggestion = self._suggest(conn, parsed, filters, filter_params, total, relaxed, deadline)
@@ -190,9 +208,10 @@ class PostgresSearchIndex(SearchIndex):
         # The planner prices ``@@`` as cheap and scans the whole table for a common word, testing every
         # row's 1.2 kB vector (110 ms at 10k designs where the GIN index took 14 ms): searches always
         # go through the indexes. No JIT: the disabled scan's huge cost estimate would make PostgreSQL
-        # compile every such query (a second of LLVM for a 10 ms search, measured).
+        # compile every such query (a second of LLVM for a 10 ms search, measured). work_mem: the matches
+        # of a common word (slug, sort keys, facets) stay in memory rather than a temporary file.
         conn.execute(text(f"SET LOCAL statement_timeout = {left_ms}; SET LOCAL enable_seqscan = off; "
-                          "SET LOCAL jit = off"))
+                          f"SET LOCAL jit = off; SET LOCAL work_mem = '{WORK_MEM}'"))
         try:
             return conn.execute(text(statement), params)
         except OperationalError as exc:  # QueryCanceled: the cap cut it short
@@ -204,40 +223,60 @@ class PostgresSearchIndex(SearchIndex):
     def _where(sql: SqlQuery, filters: str | None) -> str:
         return f"({sql.where}) AND {filters}" if filters else sql.where
 
-    def _count(self, conn, sql: SqlQuery, filters, filter_params, facets: bool, deadline: float):
+    def _count(self, conn, sql: SqlQuery, filters, filter_params, deadline: float) -> int:
+        return self._execute(conn, deadline, f"SELECT count(*) FROM search_document WHERE "
+                             f"{self._where(sql, filters)}", {**sql.params, **filter_params}).scalar_one()
+
+    def _match(self, conn, sql: SqlQuery, filters, filter_params, sort, limit, offset, facets: bool,
+               deadline: float):
+        """(total, facet counts, slugs of the candidates for the page) in one pass over the matches.
+
+        The matches are read once (the GIN index, then each row's facets and small ``ranked`` vector):
+        the total, every facet count (one GROUP BY over ``facets``) and the best candidates by the cheap
+        rank or the sort key all come from that one materialised set.
+        """
         where = self._where(sql, filters)
         params = {**sql.params, **filter_params}
-        if not facets:
-            return self._execute(conn, deadline, f"SELECT count(*) FROM search_document WHERE {where}",
-                                 params).scalar_one(), {}
-        parts = ["SELECT '' AS f, '' AS v, count(*) AS n FROM m"]
-        for name in FACET_FIELDS:
-            column, is_array = FACET_COLUMNS[name]
-            if is_array:
-                parts.append(f"SELECT '{name}', x, count(*) FROM m, unnest(m.{column}) AS x GROUP BY x")
-            else:
-                parts.append(f"SELECT '{name}', {column}, count(*) FROM m WHERE {column} <> '' GROUP BY {column}")
-        columns = ", ".join(dict.fromkeys(c for c, _ in FACET_COLUMNS.values()))
-        statement = (f"WITH m AS MATERIALIZED (SELECT {columns} FROM search_document WHERE {where}) "
-                     + " UNION ALL ".join(parts))
-        total, counts = 0, {name: [] for name in FACET_FIELDS}
-        for f, v, n in self._execute(conn, deadline, statement, params):
-            if f == "":
+        want = offset + limit
+        if sort == "relevance" and sql.rank:
+            pre = RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector="ranked", q=sql.rank, n=RANK_NORMALISATION)
+            want = max(CANDIDATES, want) if want else 0
+        else:
+            pre = "0"
+        order = "score DESC, slug" if sort == "relevance" else _ORDER[sort]
+        params["want"] = want
+        parts = ["SELECT 0 AS kind, NULL AS v, count(*) AS n FROM m"]
+        if want:
+            parts.append(f"(SELECT 1, slug, NULL FROM m ORDER BY {order} LIMIT :want)")
+        if facets:
+            parts.append("SELECT 2, x, count(*) FROM m, unnest(m.facets) AS x GROUP BY x")
+        columns = "slug, published, forks, productions" + (", facets" if facets else "")
+        statement = (f"WITH m AS MATERIALIZED (SELECT {columns}, {pre} AS score FROM search_document "
+                     f"WHERE {where}) " + " UNION ALL ".join(parts))
+        total, candidates, counts = 0, [], {name: [] for name in FACET_FIELDS}
+        for kind, value, n in self._execute(conn, deadline, statement, params):
+            if kind == 0:
                 total = n
+            elif kind == 1:
+                candidates.append(value)
             else:
-                counts[f].append(FacetValue(v, n))
+                name, _, value = value.partition(":")
+                if name in counts:
+                    counts[name].append(FacetValue(value, n))
         for values in counts.values():
             values.sort(key=lambda fv: (-fv.count, fv.value))
-        return total, counts
+        return total, (counts if facets else {}), candidates
 
-    def _hits(self, conn, sql: SqlQuery, filters, filter_params, sort, limit, offset, highlight, deadline):
-        where = self._where(sql, filters)
-        params = {**sql.params, **filter_params, "limit": limit, "offset": offset}
-        rank = sql.rank if sort == "relevance" else None
+    def _hits(self, conn, sql: SqlQuery, candidates: list[str], sort, limit, offset, highlight, deadline):
+        """The page among *candidates*: ranked on the whole ``document``, ts_headline for the page only."""
+        params = {**sql.params, "candidates": candidates, "limit": limit, "offset": offset}
         if sort == "newest":
             score = "extract(epoch FROM published)"
         elif sort in ("most-forked", "most-produced"):
             score = "forks" if sort == "most-forked" else "productions"
+        elif sql.rank:
+            score = RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector="document", q=sql.rank,
+                                           n=RANK_NORMALISATION)
         else:
             score = "0"
         marks = "NULL, NULL, NULL, NULL"
@@ -247,18 +286,11 @@ class PostgresSearchIndex(SearchIndex):
                      f"ts_headline('{STEMMED}', array_to_string(tags, ', '), {sql.rank}, '{_HEADLINE_WHOLE}'), "
                      f"ts_headline('{PLAIN}', array_to_string(authors, ', '), {sql.rank_plain}, "
                      f"'{_HEADLINE_WHOLE}')")
-        if rank:
-            pre = RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector="ranked", q=rank, n=RANK_NORMALISATION)
-            full = RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector="document", q=rank, n=RANK_NORMALISATION)
-            params["candidates"] = max(CANDIDATES, offset + limit)
-            page = (f"SELECT *, {full} AS score FROM (SELECT {_HIT_COLUMNS}, document FROM search_document "
-                    f"WHERE {where} ORDER BY {pre} DESC, slug LIMIT :candidates) AS candidates "
-                    f"ORDER BY score DESC, slug LIMIT :limit OFFSET :offset")
-        else:
-            page = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM search_document WHERE {where} "
-                    f"ORDER BY {_ORDER[sort]} LIMIT :limit OFFSET :offset")
+        order = _ORDER[sort]
+        page = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM search_document WHERE slug = ANY(:candidates) "
+                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
         # ts_headline is in the outer query, so it runs for the shown page only.
-        statement = f"SELECT {_HIT_COLUMNS}, score, {marks} FROM ({page}) AS page ORDER BY {_ORDER[sort]}"
+        statement = f"SELECT {_HIT_COLUMNS}, score, {marks} FROM ({page}) AS page ORDER BY {order}"
         hits = []
         for row in self._execute(conn, deadline, statement, params):
             (slug, version, title, summary, category, license_, tags, authors, forks, productions, published,
@@ -300,7 +332,7 @@ class PostgresSearchIndex(SearchIndex):
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, corrections)) + r")\b", re.IGNORECASE)
         corrected_text = pattern.sub(lambda m: corrections[m.group(0).lower()], parsed.text)
         corrected = translate(querying.parse(corrected_text))
-        better, _ = self._count(conn, corrected, filters, filter_params, False, deadline)
+        better = self._count(conn, corrected, filters, filter_params, deadline)
         return corrected_text if better > (0 if relaxed else total) else None
 
     def _extensions(self, conn: Connection) -> tuple[str, str]:
@@ -368,6 +400,7 @@ class PostgresSearchIndex(SearchIndex):
             if batch:
                 conn.execute(_INSERT, batch)
                 count += len(batch)
+            _clean_pending_list(conn)
             conn.execute(text("DELETE FROM search_word"))
             conn.execute(text("INSERT INTO search_word (word, docs) SELECT w, count(*) FROM search_document, "
                               "unnest(spell) AS w GROUP BY w"))
@@ -410,6 +443,20 @@ class PostgresSearchIndex(SearchIndex):
 
     def close(self) -> None:
         """Nothing to release: connections come from the engine's pool."""
+
+
+def _clean_pending_list(conn: Connection) -> None:
+    """Move the GIN index's pending list into the index proper, so no search starts by reading it.
+
+    Only the index's owner may; another role leaves it to autovacuum (and to the list's 256 kB cap).
+    """
+    try:
+        with conn.begin_nested():
+            conn.execute(text("SELECT gin_clean_pending_list('ix_search_document_document'::regclass)"))
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "42501":  # insufficient_privilege
+            raise
+        log.info("search index: not the GIN index's owner, its pending list is left to autovacuum")
 
 
 class _TimedOut(Exception):

@@ -23,7 +23,7 @@ from .schema import FACET_FIELDS, TEXT_FIELDS
 _TEXT_COLUMNS = {"title": ("title_tsv", STEMMED), "tags": ("tags_tsv", STEMMED),
                  "summary": ("summary_tsv", STEMMED), "body": ("body_tsv", STEMMED),
                  "authors": ("authors_tsv", PLAIN), "makers": ("makers_tsv", PLAIN)}
-#: Facet field -> (column, whether it holds an array).
+#: Facet field -> (column, whether it holds an array); the ``facets`` column holds them all as ``name:value``.
 FACET_COLUMNS = {"category": ("category", False), "license": ("licenses", True), "family": ("families", True),
                  "process": ("processes", True), "has_makers": ("has_makers", False),
                  "country": ("countries", True)}
@@ -68,10 +68,10 @@ class _Builder:
     def leaf(self, fieldname: str, kind: str, value: str, positive: bool) -> str:
         if fieldname in FACET_COLUMNS:
             column, is_array = FACET_COLUMNS[fieldname]
-            p = self.bind(value.lower())
             if is_array:
-                return f"EXISTS (SELECT 1 FROM unnest({column}) AS v WHERE lower(v) = {p})"
-            return f"lower({column}) = {p}"
+                key = self.bind(facet_key(fieldname, value))
+                return f"EXISTS (SELECT 1 FROM unnest(facets) AS v WHERE lower(v) = {key})"
+            return f"lower({column}) = {self.bind(value.lower())}"
         if not value:
             return "FALSE"
         if fieldname == ANY_FIELD or fieldname not in _TEXT_COLUMNS:
@@ -79,6 +79,10 @@ class _Builder:
             if positive:
                 self.rank.append(q)
                 self.rank_plain.append(self.tsquery(kind, value, PLAIN))
+            if kind == "phrase":
+                # ``ranked`` is the head of ``document`` (same positions), so a phrase found there is found
+                # in ``document``; it is in the row, where ``document`` is read out of line.
+                return f"(document @@ {self.index_query(kind, value)} AND (ranked @@ {q} OR document @@ {q}))"
             return f"document @@ {q}"
         column, config = _TEXT_COLUMNS[fieldname]
         q = self.tsquery(kind, value, config)
@@ -86,9 +90,17 @@ class _Builder:
             self.rank.append(q if config == STEMMED else self.tsquery(kind, value, STEMMED))
             self.rank_plain.append(q if config == PLAIN else self.tsquery(kind, value, PLAIN))
         if config == STEMMED:
-            # The GIN index on ``document`` narrows the rows; the field's own vector decides.
-            return f"(document @@ {q} AND {column} @@ {q})"
+            # The GIN index on ``document`` narrows the rows; the field's own vector (a part of ``document``,
+            # so what it matches ``document`` matches) decides.
+            return f"(document @@ {self.index_query(kind, value) if kind == 'phrase' else q} AND {column} @@ {q})"
         return f"{column} @@ {q}"
+
+    def index_query(self, kind: str, value: str) -> str:
+        """What the GIN index answers exactly for a phrase: all of its words (``plainto_tsquery`` reads no
+        syntax). Given ``document @@ phrase`` itself, PostgreSQL rechecks every candidate's whole
+        ``document``, a read out of line per candidate."""
+        assert kind == "phrase"
+        return f"plainto_tsquery('{STEMMED}', {self.bind(value)})"
 
     # The tree -----------------------------------------------------------------
 
@@ -197,6 +209,15 @@ def translate_relaxed(parsed: ParsedQuery, prefix: str = "r") -> SqlQuery | None
     return builder.result(builder.words(parsed.words, any_word=True))
 
 
+def facet_key(fieldname: str, value: str) -> str:
+    """One entry of the ``facets`` column, lower-cased: facet values compare without case, as in Whoosh.
+
+    Filters on the array facets read ``facets`` rather than their own columns: it stays in the row
+    (migration 0010), where those arrays may be stored out of line (a toast read per match, measured).
+    """
+    return f"{fieldname}:{value}".lower()
+
+
 def filter_clause(filters, prefix: str = "f") -> tuple[str | None, dict[str, object]]:
     """Values of one facet are alternatives; facets combine with AND; unknown facets are ignored."""
     builder = _Builder(prefix)
@@ -210,7 +231,9 @@ def filter_clause(filters, prefix: str = "f") -> tuple[str | None, dict[str, obj
         if not wanted:
             continue
         column, is_array = FACET_COLUMNS[fieldname]
-        p = builder.bind(wanted)
-        clauses.append(f"EXISTS (SELECT 1 FROM unnest({column}) AS v WHERE lower(v) = ANY({p}))" if is_array
-                       else f"lower({column}) = ANY({p})")
+        if is_array:
+            p = builder.bind([facet_key(fieldname, v) for v in wanted])
+            clauses.append(f"EXISTS (SELECT 1 FROM unnest(facets) AS v WHERE lower(v) = ANY({p}))")
+        else:  # a short text, kept in the row
+            clauses.append(f"lower({column}) = ANY({builder.bind(wanted)})")
     return (" AND ".join(clauses) if clauses else None), builder.params

@@ -4,6 +4,11 @@ They live in their own :class:`~sqlalchemy.MetaData`, not the models': the
 embedded SQLite catalogue has no ``tsvector``, and nothing but the search
 backend reads them. One row per searchable design, written in the same
 transaction as the catalogue change it reflects (see :mod:`.pg_index`).
+
+Migration 0010 keeps the heap rows narrow (``toast_tuple_target``, the
+columns every match reads stored ``MAIN``): a search reads the facets and the
+``ranked`` vector of every match, and the long vectors (``document``, the
+per-field ones) are read only to check phrases or to rank the best few.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ search_document = Table(
     Column("processes", ARRAY(Text), nullable=False),
     Column("countries", ARRAY(Text), nullable=False),
     Column("has_makers", Text, nullable=False),
+    # Every facet value of the design as ``name:value`` (see pg_index.facet_keys): all facet counts are one
+    # GROUP BY over ``unnest(facets)`` of the matches, read in the same pass that ranks them.
+    Column("facets", ARRAY(Text), nullable=False),
     Column("forks", Integer, nullable=False),
     Column("productions", Integer, nullable=False),
     Column("published", DateTime(timezone=True), nullable=False),
@@ -53,8 +61,13 @@ search_document = Table(
     Column("body_tsv", TSVECTOR, nullable=False),
     Column("authors_tsv", TSVECTOR, nullable=False),
     Column("makers_tsv", TSVECTOR, nullable=False),
-    Index("ix_search_document_document", "document", postgresql_using="gin"),
+    # A short pending list (migration 0010): every search reads it whole, and it was up to 4 MB.
+    Index("ix_search_document_document", "document", postgresql_using="gin",
+          postgresql_with={"gin_pending_list_limit": "256"}),
     Index("ix_search_document_published", "published"),
+    # Migration 0010 also stores slug, facets and ranked MAIN (kept in the row, out of line only if it
+    # cannot fit a page); SQLAlchemy has no column storage option.
+    postgresql_with={"toast_tuple_target": "128"},
 )
 
 #: The "did you mean" dictionary: each unstemmed word with the number of designs holding it.
