@@ -44,6 +44,9 @@ from renderers.pool import WarmPool  # noqa: E402
 DRAFT = QUALITIES["draft"]
 #: Fractions of the bounding-box diagonal tried as a size-scaled draft tolerance.
 SCALES = {"diag/500": 1 / 500, "diag/100": 1 / 100}
+#: Kinds whose model.py defines build(params), so it can be timed piece by piece in this process
+#: (a CQGI script calls show_object, a static design has no code): the others are timed sandboxed only.
+IN_PROCESS_KINDS = ("cadquery", "build123d")
 
 
 def new_values(snap, count: int) -> list[dict]:
@@ -108,11 +111,12 @@ def bench(slug: str, db, settings, pool, store, count: int) -> dict | None:
             store.put(key, produced[0].data, meta, durable=durable)
             stores[label].append(time.perf_counter() - started)
             store.discard(key)
-        shares.append(where_time_goes(snap, canonical))
+        if snap.kind in IN_PROCESS_KINDS:
+            shares.append(where_time_goes(snap, canonical))
     med = statistics.median
     return {"design": slug, "values": len(sets), "render_s": med(renders), "sandbox_build_s": med(builds),
             "store_ms": {k: med(v) * 1000 for k, v in stores.items()},
-            "in_process": {k: med(x[k] for x in shares) for k in shares[0]}}
+            "in_process": {k: med(x[k] for x in shares) for k in shares[0]} if shares else None}
 
 
 def print_table(rows: list[dict]) -> None:
@@ -123,8 +127,12 @@ def print_table(rows: list[dict]) -> None:
     print("-" * len(head))
     for r in rows:
         p = r["in_process"]
-        print(f"{r['design']:40} {r['render_s'] * 1000:>5.0f}ms {r['sandbox_build_s'] * 1000:>4.0f}ms "
-              f"{r['store_ms']['durable']:>4.1f}ms {r['store_ms']['no_fsync']:>4.1f}ms {p['load'] * 1000:>4.1f}ms "
+        line = (f"{r['design']:40} {r['render_s'] * 1000:>5.0f}ms {r['sandbox_build_s'] * 1000:>4.0f}ms "
+                f"{r['store_ms']['durable']:>4.1f}ms {r['store_ms']['no_fsync']:>4.1f}ms")
+        if p is None:
+            print(line)
+            continue
+        print(f"{line} {p['load'] * 1000:>4.1f}ms "
               f"{p['tess_draft'] * 1000:>4.1f}ms {p['tess_diag/500'] * 1000:>4.1f}ms {p['tess_diag/100'] * 1000:>4.1f}ms "
               f"{p['tris_draft']:>6.0f} {p['tris_diag/500']:>6.0f} {p['tris_diag/100']:>6.0f}")
     med = statistics.median
@@ -133,13 +141,16 @@ def print_table(rows: list[dict]) -> None:
           f"build() inside it: {med(r['sandbox_build_s'] / r['render_s'] for r in rows):.0%} of it")
     print(f"  store (ms) durable / no fsync: {med(r['store_ms']['durable'] for r in rows):.1f} / "
           f"{med(r['store_ms']['no_fsync'] for r in rows):.1f}")
+    timed = [r for r in rows if r["in_process"]]
+    if not timed:
+        return
     for name in SCALES:
-        print(f"  tessellation {name} / 0.5 mm: time {med(r['in_process'][f'tess_{name}'] / r['in_process']['tess_draft'] for r in rows):.2f}, "
-              f"triangles {med(r['in_process'][f'tris_{name}'] / r['in_process']['tris_draft'] for r in rows):.2f}")
-    print(f"  tessellation at 0.5 mm: median {med(r['in_process']['tess_draft'] / r['render_s'] for r in rows):.1%} "
+        print(f"  tessellation {name} / 0.5 mm: time {med(r['in_process'][f'tess_{name}'] / r['in_process']['tess_draft'] for r in timed):.2f}, "
+              f"triangles {med(r['in_process'][f'tris_{name}'] / r['in_process']['tris_draft'] for r in timed):.2f}")
+    print(f"  tessellation at 0.5 mm: median {med(r['in_process']['tess_draft'] / r['render_s'] for r in timed):.1%} "
           "of the sandboxed render")
     print(f"  compiling+executing model.py: median "
-          f"{med(r['in_process']['load'] / r['render_s'] for r in rows):.1%} of the sandboxed render "
+          f"{med(r['in_process']['load'] / r['render_s'] for r in timed):.1%} of the sandboxed render "
           "(what a zygote keeping the module would save)")
 
 

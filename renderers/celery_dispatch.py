@@ -79,6 +79,10 @@ class CeleryDispatcher:
             raise BrokerUnavailable(f"renders are unavailable: the broker {redact(self.settings.broker_url)} "
                                     f"did not accept job {job_id} ({exc})") from None
 
+    def wait_finished(self, job_id: str, timeout: float) -> bool:
+        """Always False: a worker on some host runs the job, its state is in the database."""
+        return False
+
     def reachable(self) -> tuple[bool, str]:
         """Whether the broker answers, and what went wrong when it does not."""
         try:

@@ -8,7 +8,9 @@ in the database.
 - :class:`LocalDispatcher`: a bounded pool of threads in this process (the
   embedded default, ``make serve``). ``preview`` jobs are served before
   ``batch`` ones, and with two threads or more one thread takes previews only,
-  so a batch flood cannot hold every thread.
+  so a batch flood cannot hold every thread. A caller in the same process may
+  :meth:`~LocalDispatcher.wait_finished` for a job it holds instead of polling
+  (a draft is shown the moment it is stored, not at the next poll).
 - ``renderers.celery_dispatch.CeleryDispatcher``: Celery queues on the
   ``broker_url`` Redis, run by ``opendesign worker`` processes.
 
@@ -41,6 +43,13 @@ class Dispatcher(Protocol):
 
     def describe(self) -> dict:
         """What the dispatcher is and what it holds (for ``doctor`` and ``/healthz``)."""
+
+    def wait_finished(self, job_id: str, timeout: float) -> bool:
+        """Block until this dispatcher is done with *job_id*, at most *timeout* seconds.
+
+        True when it ran (or gave up) the job here; False when it does not hold it
+        (another process or host runs it) or on timeout: the caller polls the database.
+        """
 
 
 class LocalDispatcher:
@@ -120,6 +129,12 @@ class LocalDispatcher:
         with self._cond:
             return {"kind": "local", "workers": self.workers, "running": self._running,
                     "queued": {lane: len(jobs) for lane, jobs in self._lanes.items()}}
+
+    def wait_finished(self, job_id: str, timeout: float) -> bool:
+        with self._cond:
+            if job_id not in self._known:
+                return False
+            return self._cond.wait_for(lambda: job_id not in self._known, timeout)
 
     def idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing is queued or running here (tests, orderly shutdown); False on timeout."""

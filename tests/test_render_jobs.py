@@ -204,3 +204,23 @@ def test_local_dispatcher_runs_jobs_previews_first(db, settings, widget):
 def test_get_dispatcher_is_local_without_a_broker(db, settings):
     dispatcher = get_dispatcher(settings, db)
     assert isinstance(dispatcher, LocalDispatcher) and dispatcher.describe()["kind"] == "local"
+
+
+def test_a_local_job_wakes_its_waiter_when_it_is_stored(db, settings, widget):
+    """wait_finished blocks while the job runs here and returns once its state is final (no polling)."""
+    pool = GatedPool()
+    dispatcher = LocalDispatcher(settings, db, workers=1, pool=pool)
+    try:
+        assert dispatcher.wait_finished("no-such-job", 5) is False  # not held here: the caller polls
+        job = jobs.enqueue(db, dispatcher, widget, {"width": 14}, ["stl"], queue="preview")
+        assert pool.started.wait(30)
+        assert dispatcher.wait_finished(job["id"], 0.05) is False  # still rendering: timed out
+        woke = []
+        waiter = threading.Thread(target=lambda: woke.append(dispatcher.wait_finished(job["id"], 30)))
+        waiter.start()
+        pool.gate.set()
+        waiter.join(30)
+        assert woke == [True]
+        assert jobs.get_job(db, job["id"])["status"] == "done"  # stored before the waiter woke
+    finally:
+        dispatcher.close()
