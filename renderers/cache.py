@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from opendesign.config import Settings
 from opendesign.db import Database
-from opendesign.models import Artifact
+from opendesign.models import Artifact, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,6 @@ def artifact_store(db: Database, settings: Settings) -> ArtifactStore:
     return FileArtifactStore(db, settings)
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -143,7 +139,7 @@ class FileArtifactStore:
                 intact = False
             if intact:
                 now = datetime.now(UTC)
-                if now - _utc(row.last_used_at) > TOUCH_INTERVAL:
+                if now - as_utc(row.last_used_at) > TOUCH_INTERVAL:
                     row.last_used_at = now
                 return StoredArtifact(key, path, row.size, row.sha256, meta)
         log.warning("render cache: entry %s is incomplete; dropping it", key)

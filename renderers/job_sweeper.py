@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from opendesign.models import RenderJobRow, utcnow
+from opendesign.models import RenderJobRow, as_utc, utcnow
 
 from . import jobs
 from .celery_app import longest_render, visibility_timeout
@@ -119,10 +119,10 @@ class Seen:
         """Queued and unclaimed for the timeout, or running without a heartbeat for as long (and stale)."""
         limit = timedelta(seconds=unclaimed_timeout(settings))
         if self.state == "queued":
-            return jobs._utc(self.updated_at) < now - limit
+            return as_utc(self.updated_at) < now - limit
         if self.state == "running":
             silent = max(limit, timedelta(seconds=jobs.STALE_SECONDS))
-            return (jobs._utc(self.heartbeat_at) or jobs._utc(self.updated_at)) < now - silent
+            return (as_utc(self.heartbeat_at) or as_utc(self.updated_at)) < now - silent
         return False
 
 

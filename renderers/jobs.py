@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 
 from opendesign.config import Settings
 from opendesign.db import Database
-from opendesign.models import Artifact, DesignVersion, RenderFailure, RenderJobRow, utcnow
+from opendesign.models import Artifact, DesignVersion, RenderFailure, RenderJobRow, as_utc, utcnow
 from opendesign.parameters import canonical_json
 
 from . import service
@@ -68,13 +68,6 @@ MAX_ATTEMPTS = 3
 #: Failures that are the design's own: running it again with the same input fails the same way.
 #: (An infrastructure failure — a dead sandbox, a refused untrusted design — is not remembered.)
 REMEMBERED = frozenset({SCRIPT_ERROR, INVALID_GEOMETRY, TIMEOUT, OUT_OF_MEMORY, DISK_FULL, "too-large"})
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back naive; they were written in UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def params_digest(params_json: str) -> str:
@@ -128,7 +121,7 @@ def _remember(db: Database, settings: Settings, row: RenderJobRow, category: str
 
 
 def _memory_message(failure: RenderFailure) -> str:
-    until = _utc(failure.expires_at).strftime("%H:%M:%S UTC")
+    until = as_utc(failure.expires_at).strftime("%H:%M:%S UTC")
     return (f"{failure.message} (this failure is remembered until {until}: change the parameters, "
             "or publish a new version, to try again sooner)")
 
@@ -221,7 +214,7 @@ def needs_dispatch(db: Database, job_id: str) -> bool:
         row = session.get(RenderJobRow, job_id)
         if row is None:
             return False
-        return row.state == "queued" or (row.state == "running" and (_utc(row.heartbeat_at) or cutoff) <= cutoff)
+        return row.state == "queued" or (row.state == "running" and (as_utc(row.heartbeat_at) or cutoff) <= cutoff)
 
 
 def enqueue(db: Database, dispatcher, snapshot_or_version, params: Mapping[str, Any] | None,
@@ -385,7 +378,7 @@ def get_job(db: Database, job_id: str) -> dict | None:
             "state": row.state, "queue": row.queue, "version_id": row.version_id,
             "formats": row.formats.split(","), "quality": row.quality, "part": row.part,
             "parameters": json.loads(row.params_json), "attempts": row.attempts,
-            "created_at": _utc(row.created_at).isoformat(), "updated_at": _utc(row.updated_at).isoformat(),
+            "created_at": as_utc(row.created_at).isoformat(), "updated_at": as_utc(row.updated_at).isoformat(),
         }
         if row.state == "done":
             out["files"] = json.loads(row.result_json or "[]")

@@ -209,7 +209,7 @@ def render_toml(d: Draft) -> str:
     lines = ["# design.toml draft written by `opendesign init`: review every line before publishing.",
              "# `opendesign validate` fails until the license is chosen.", ""]
     lines.append(tomli_w.dumps(head).rstrip())
-    lines.append(f"# Choose a license (SPDX), e.g. CERN-OHL-S-2.0, CERN-OHL-W-2.0, CERN-OHL-P-2.0, CC-BY-SA-4.0")
+    lines.append("# Choose a license (SPDX), e.g. CERN-OHL-S-2.0, CERN-OHL-W-2.0, CERN-OHL-P-2.0, CC-BY-SA-4.0")
     lines.append(tomli_w.dumps({"license": m.pop("license")}).rstrip())
     lines.append(f"# One of: {', '.join(CATEGORIES)}")
     lines.append(tomli_w.dumps({"category": m.pop("category"), "tags": m.pop("tags")}).rstrip())

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 models of the catalogue. Import from here; the modules split by area."""
 
 from .accounts import ApiToken, AuditEvent, User, UserSession
-from .base import Base, utcnow
+from .base import Base, as_utc, utcnow
 from .caches import CacheGeneration
 from .catalogue import Artifact, Author, BomItem, Design, DesignFile, DesignVersion, Lineage, Parameter, Part, Tag
 from .commons import Contribution, Maker, Production
@@ -14,5 +14,5 @@ __all__ = [
     "CacheGeneration",
     "ChallengeResolution", "Contribution", "Design", "DesignFile", "DesignSteward", "DesignVersion", "LedgerReview",
     "Lineage", "Maker", "Parameter", "ParameterSet", "Part", "Production", "RenderFailure", "RenderJobRow", "Tag",
-    "User", "UserSession", "utcnow",
+    "User", "UserSession", "as_utc", "utcnow",
 ]

@@ -115,7 +115,6 @@ def read_manifest(path: str | Path, display: str | None = None) -> RawManifest:
     """
     path = Path(path)
     display = display or str(path)
-    dialect = "v1" if path.name.lower() in V1_NAMES else "losh"
     size = path.stat().st_size
     if size > MAX_MANIFEST_BYTES:
         raise ManifestError([FieldError(display, "", f"is {size} bytes; the limit for a manifest is "

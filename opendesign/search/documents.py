@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Design, DesignVersion, Lineage, Maker, Production
+from ..models import Design, DesignVersion, Lineage, Maker, Production, as_utc
 from .countries import country_name
 from .licensing import license_families, license_ids
 
@@ -74,7 +74,7 @@ def readme_text(markdown: str) -> str:
 def _utc(value: datetime | None) -> datetime:
     if value is None:
         return datetime(1970, 1, 1, tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, send_file, url_for
+from flask import Blueprint, current_app, g, jsonify, request, send_file, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +21,7 @@ from ..adapters import commons, render_service
 from ..adapters import makers as maker_accounts
 from ..adapters.render import CONTENT_TYPES, FORMATS, QUALITIES
 from ..auth import token_required
-from ..db import database, get_session
+from ..db import get_session
 from ..errors import error_response
 from ..inputs import json_body
 from ..listings import card
