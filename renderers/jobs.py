@@ -55,6 +55,9 @@ STATES = ("queued", "running", "done", "failed")
 HEARTBEAT_SECONDS = 5.0
 #: A running job whose heartbeat is older than this lost its worker (killed, host gone) and may be claimed again.
 STALE_SECONDS = 45.0
+#: A job queued this long without being claimed may have been queued by a process that died since
+#: (without a broker, jobs wait on the threads of the process that queued them).
+ORPHAN_SECONDS = 2 * HEARTBEAT_SECONDS
 #: Finished jobs (and expired remembered failures) older than this are deleted; a request for the same
 #: render afterwards simply makes the job again (or finds its files in the cache).
 KEEP_FINISHED_SECONDS = 24 * 3600
@@ -215,6 +218,27 @@ def needs_dispatch(db: Database, job_id: str) -> bool:
         if row is None:
             return False
         return row.state == "queued" or (row.state == "running" and (as_utc(row.heartbeat_at) or cutoff) <= cutoff)
+
+
+def orphaned_queue(db: Database, job_id: str, queued_for: float = ORPHAN_SECONDS) -> str | None:
+    """The queue of *job_id* when nobody seems to be running it, else None.
+
+    That is: queued for more than *queued_for* seconds (the process that queued it on its own
+    threads may have died with it), or running with a stale heartbeat. Handing such a job to
+    another dispatcher is always safe: :func:`run_job` claims it once, so at worst one of two
+    dispatchers finds it taken and moves on.
+    """
+    now = utcnow()
+    with db.session() as session:
+        row = session.get(RenderJobRow, job_id)
+        if row is None:
+            return None
+        if row.state == "queued" and as_utc(row.updated_at) <= now - timedelta(seconds=queued_for):
+            return row.queue
+        stale = now - timedelta(seconds=STALE_SECONDS)
+        if row.state == "running" and (as_utc(row.heartbeat_at) or stale) <= stale:
+            return row.queue
+        return None
 
 
 def enqueue(db: Database, dispatcher, snapshot_or_version, params: Mapping[str, Any] | None,

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
@@ -202,3 +203,25 @@ def test_a_job_url_can_be_polled_from_another_process(app, client, widget, env):
     finally:
         other.stdin.close()
         other.wait(60)
+
+
+def test_a_job_left_by_a_process_that_died_is_taken_over_by_the_one_polling_it(app, client, widget, db):
+    from sqlalchemy import update
+
+    from opendesign.models import RenderJobRow, utcnow
+    from renderers import jobs
+
+    pool = _use_pool(app, FakePool())
+    # Queued by a web process that died before its threads ran it: a row that no dispatcher holds.
+    job_id = jobs.create_job(db, widget, {"width": 71}, ["stl"])
+    url = f"/api/v1/jobs/{job_id}"
+    assert client.get(url).json["status"] == "pending"
+    assert _renderer(app).dispatcher.describe()["running"] == 0 and pool.calls == 0  # just queued: left alone
+    with db.session() as session, session.begin():
+        session.execute(update(RenderJobRow).where(RenderJobRow.id == job_id)
+                        .values(updated_at=utcnow() - timedelta(seconds=jobs.ORPHAN_SECONDS + 1)))
+    client.get(url)
+    assert _renderer(app).dispatcher.idle(60)
+    done = client.get(url).json
+    assert done["status"] == "done" and done["attempts"] == 1 and pool.calls == 1
+    assert client.get(f"/api/v1/designs/{widget}/render?format=stl&width=71").status_code == 200
