@@ -115,6 +115,8 @@ class WorkerContext:
     settings: Settings
     db: Any
     pool: Any
+    #: The queues this worker serves (None: not known, e.g. a worker started by ``celery`` itself).
+    queues: tuple[str, ...] | None = None
 
 
 _context: WorkerContext | None = None
@@ -143,7 +145,7 @@ def worker_context() -> WorkerContext:
         return _context
 
 
-def _render_job_task(task, job_id: str) -> dict | None:
+def _render_job_task(task, job_id: str, nice: int = 0) -> dict | None:
     from celery.exceptions import MaxRetriesExceededError
 
     from .job_delivery import Retry, deliver
@@ -152,7 +154,7 @@ def _render_job_task(task, job_id: str) -> dict | None:
     if (task.request.delivery_info or {}).get("redelivered"):
         log.warning("render job %s was redelivered (its first worker was lost)", job_id)
     try:
-        return deliver(context.settings, context.db, job_id, pool=context.pool)
+        return deliver(context.settings, context.db, job_id, pool=context.pool, nice=max(0, min(19, int(nice))))
     except Retry as again:
         log.info("render job %s: %s; delivering it again in %.0f s", job_id, again.why, again.countdown)
         try:
@@ -170,7 +172,12 @@ def max_deliveries(settings: Settings) -> int:
 
 
 def sandbox_report(context: WorkerContext) -> dict:
-    """What a worker says about itself to ``doctor``: sandbox mode, slots, zygote."""
+    """What a worker says about itself to ``doctor``: sandbox mode, slots, queues, zygote.
+
+    The web app counts the slots of the live workers (and which serve ``batch``) to
+    tell whether the cluster is idle enough to render ahead of a visitor
+    (:mod:`renderers.capacity`).
+    """
     from opendesign.trust import render_mode
 
     pool = context.pool
@@ -179,7 +186,9 @@ def sandbox_report(context: WorkerContext) -> dict:
     return {"sandbox": getattr(plan, "mode", "unknown"), "isolated": isolated,
             "detail": plan.describe() if plan is not None else "",
             "render_mode": render_mode(context.settings, isolated).name,
-            "slots": getattr(pool, "size", None), "zygote_pid": getattr(pool, "zygote_pid", None)}
+            "slots": getattr(pool, "size", None),
+            "queues": list(context.queues) if context.queues is not None else None,
+            "zygote_pid": getattr(pool, "zygote_pid", None)}
 
 
 def _register_sandbox_command() -> None:

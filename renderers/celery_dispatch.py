@@ -65,16 +65,20 @@ class CeleryDispatcher:
         """Queue *job_id* on *queue*.
 
         ``low_priority=True`` (speculative renders) goes to ``batch`` so it never delays a
-        preview somebody is waiting for.
+        preview somebody is waiting for (a worker serving ``preview`` only never sees it), and
+        its ``nice`` (default 10) travels with the message: the worker builds it at that priority.
 
         :raises BrokerUnavailable: the broker did not take the message (after a short retry).
         """
         if queue not in QUEUES:
             raise ValueError(f"unknown render queue {queue!r}; expected one of {', '.join(QUEUES)}")
+        kwargs = {}
         if options.get("low_priority"):
             queue = celery_app.BATCH
+            kwargs["nice"] = max(0, min(19, int(options.get("nice", 10))))
         try:
-            self.app.send_task(TASK_NAME, args=[job_id], queue=queue, retry=True, retry_policy=PUBLISH_RETRY)
+            self.app.send_task(TASK_NAME, args=[job_id], kwargs=kwargs, queue=queue, retry=True,
+                               retry_policy=PUBLISH_RETRY)
         except _connection_errors() as exc:
             raise BrokerUnavailable(f"renders are unavailable: the broker {redact(self.settings.broker_url)} "
                                     f"did not accept job {job_id} ({exc})") from None
@@ -136,6 +140,7 @@ def doctor_rows(report: dict) -> list[tuple[str, str]]:
                                 "`opendesign worker` runs on a host"))
     for name, info in sorted(workers.items()):
         mode = info.get("sandbox", "?")
-        text = f"{name}: {mode}, {info.get('slots')} slot(s)"
+        queues = info.get("queues")
+        text = f"{name}: {mode}, {info.get('slots')} slot(s), queues {','.join(queues) if queues else '?'}"
         rows.append(("worker", text if info.get("isolated") else f"NOT ISOLATED — {text} ({info.get('detail')})"))
     return rows

@@ -55,8 +55,11 @@ def _set(db, job_id: str, expected_state: str, attempts_were: int | None = None,
         return changed.rowcount == 1
 
 
-def deliver(settings, db, job_id: str, *, pool=None) -> dict | None:
+def deliver(settings, db, job_id: str, *, pool=None, nice: int = 0) -> dict | None:
     """Run one delivered job; return its state, or raise :class:`Retry`.
+
+    *nice* lowers the sandboxed build's priority (a render ahead of a visitor, see
+    :meth:`renderers.celery_dispatch.CeleryDispatcher.submit`).
 
     :returns: :func:`renderers.jobs.get_job`, None for a job id that names no job (dropped).
     """
@@ -65,7 +68,7 @@ def deliver(settings, db, job_id: str, *, pool=None) -> dict | None:
         log.warning("render job %s does not exist; message dropped", job_id)
         return None
     # A job whose worker was lost on every claim is failed by run_job itself (jobs.MAX_ATTEMPTS).
-    attempt, result = jobs.run_claimed(settings, db, job_id, pool=pool)
+    attempt, result = jobs.run_claimed(settings, db, job_id, pool=pool, nice=nice)
     if result is None:
         return None
     if result["state"] == "running":

@@ -87,7 +87,7 @@ def worker(ctx: click.Context, queues: str, concurrency: int | None, allow_unsan
     pool = WarmPool(settings)
     # Warm the zygote before taking jobs, so the first render does not pay cadquery's import.
     pool.start()
-    celery_app.configure_worker(celery_app.WorkerContext(settings, db, pool))
+    celery_app.configure_worker(celery_app.WorkerContext(settings, db, pool, tuple(wanted)))
     # Jobs whose message the broker lost (a restart without persistence) are published again.
     sweeper = Sweeper(db, settings, CeleryDispatcher(settings, db)).start()
     name = hostname or f"render-{os.getpid()}@{socket.gethostname()}"

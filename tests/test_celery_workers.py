@@ -125,6 +125,7 @@ def test_worker_renders_a_job_and_reports_its_sandbox(cluster):
     w = cluster.worker("one")
     replies = wait_for_workers(cluster.dispatcher, ["one@test"])
     assert replies["one@test"]["isolated"] is True and replies["one@test"]["slots"] == 1
+    assert replies["one@test"]["queues"] == ["preview", "batch"]  # what the web app counts as room to render ahead
     job_id = cluster.job(width=21.0)
     cluster.dispatcher.submit(job_id, "preview")
     done = cluster.finished(job_id)

@@ -166,7 +166,7 @@ def _document(max_upload: int) -> dict:
                                _q("speculative", "1: render ahead of the user only if the server is idle "
                                   "(format=glb&quality=draft only); 200 JSON with the cached file's url, 202 "
                                   "accepted, 204 declined (X-Speculative-Reason: busy, visitor-budget, "
-                                  "design-budget)", {"type": "string", "enum": ["0", "1"]})],
+                                  "design-budget, unavailable)", {"type": "string", "enum": ["0", "1"]})],
                 "responses": {"200": {"description": "The file (speculative=1: JSON naming it)", "content": {
                     "model/stl": {}, "model/3mf": {}, "model/gltf-binary": {}, "model/step": {}, "image/svg+xml": {},
                     "application/json": {"schema": obj}}},

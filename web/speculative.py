@@ -7,25 +7,27 @@ must never delay a render somebody is waiting for, so it is only *offered*: the
 :class:`Speculator` accepts it when
 
 - a sandbox slot is idle beyond the ``SPECULATIVE_RESERVED_SLOTS`` kept free for
-  real requests (the pool's own free slots, less this process's renders about to
-  take one: :meth:`~web.adapters.render.WebRenderer.idle_slots`);
+  real requests (:meth:`~web.adapters.render.WebRenderer.idle_slots`): embedded, the
+  pool's own free slots less this process's renders about to take one; on Celery
+  (``broker_url``), the live workers' slots less the render jobs queued or running in
+  the database, and none unless a live worker serves the ``batch`` queue
+  (:mod:`renderers.capacity`);
 - the visitor (account, else address) and the design version are within their
   budgets: renders in flight at once and renders accepted per minute;
 
 and runs it through the same :class:`~web.adapters.render.WebRenderer` (same
 sandbox, same cache, same single flight: a real request for that value joins it)
-at a lower CPU priority (``SPECULATIVE_NICE``). Otherwise it is declined (204)
-and nothing is made.
+at a lower CPU priority (``SPECULATIVE_NICE``). On Celery it goes to the ``batch``
+queue, which workers poll after ``preview`` and a ``--queues preview`` worker never
+serves. Otherwise it is declined (204) and nothing is made.
 
-Budgets live in this process's memory, as the pool they protect does: each web
-process has its own sandbox slots.
+Budgets live in this process's memory for the embedded server (the pool they protect
+is its own), and in the broker's Redis on a cluster, shared by every web process
+(:mod:`web.speculative_budgets`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, jsonify, url_for
@@ -34,6 +36,7 @@ from opendesign.models import DesignVersion
 
 from .adapters import render_service
 from .auth import current_user
+from .speculative_budgets import Guard, MemoryBudget, RedisBudget, store_errors
 
 EXTENSION = "opendesign.speculative"
 FORMAT, QUALITY = "glb", "draft"
@@ -45,9 +48,6 @@ DEFAULTS = {
     "SPECULATIVE_DESIGN_PER_MINUTE": 120,
     "SPECULATIVE_NICE": 10,
 }
-#: Visitors and designs remembered at most (oldest forgotten first), so memory stays bounded.
-MAX_TRACKED = 10_000
-WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -60,42 +60,20 @@ class Offer:
     sha256: str | None = None
 
 
-class _Budget:
-    """Renders in flight and accepted in the last minute, per key (a visitor, a design)."""
-
-    def __init__(self, in_flight: int, per_minute: int):
-        self.in_flight, self.per_minute = in_flight, per_minute
-        self._jobs: OrderedDict[str, list[str]] = OrderedDict()
-        self._accepted: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def refuses(self, key: str, now: float, pending) -> bool:
-        jobs = self._jobs.get(key)
-        if jobs:
-            jobs[:] = [j for j in jobs if pending(j)]
-        recent = self._accepted.get(key)
-        while recent and now - recent[0] > WINDOW:
-            recent.popleft()
-        return len(jobs or ()) >= self.in_flight or len(recent or ()) >= self.per_minute
-
-    def take(self, key: str, now: float, job: str | None) -> None:
-        if job is not None:
-            self._jobs.setdefault(key, []).append(job)
-            self._jobs.move_to_end(key)
-        self._accepted.setdefault(key, deque()).append(now)
-        self._accepted.move_to_end(key)
-        for table in (self._jobs, self._accepted):
-            while len(table) > MAX_TRACKED:
-                table.popitem(last=False)
-
-
 class Speculator:
-    def __init__(self, config):
+    def __init__(self, config, redis=None, prefix: str = "opendesign:speculative"):
+        """*redis*: a client of the broker's Redis to share the budgets and the guard through (None: memory)."""
         self.reserved = int(config["SPECULATIVE_RESERVED_SLOTS"])
         self.nice = int(config["SPECULATIVE_NICE"])
-        self.visitors = _Budget(int(config["SPECULATIVE_PER_VISITOR"]), int(config["SPECULATIVE_VISITOR_PER_MINUTE"]))
-        self.designs = _Budget(int(config["SPECULATIVE_PER_DESIGN"]), int(config["SPECULATIVE_DESIGN_PER_MINUTE"]))
+        visitor = int(config["SPECULATIVE_PER_VISITOR"]), int(config["SPECULATIVE_VISITOR_PER_MINUTE"])
+        design = int(config["SPECULATIVE_PER_DESIGN"]), int(config["SPECULATIVE_DESIGN_PER_MINUTE"])
+        if redis is None:
+            self.visitors, self.designs = MemoryBudget(*visitor), MemoryBudget(*design)
+        else:
+            self.visitors = RedisBudget(redis, f"{prefix}:visitor", *visitor)
+            self.designs = RedisBudget(redis, f"{prefix}:design", *design)
         # Held from the idle check to the hand-over, so two offers never take the same idle slot.
-        self._lock = threading.Lock()
+        self.guard = Guard(redis, f"{prefix}:lock")
 
     def offer(self, session, version: DesignVersion, values: dict, visitor: str) -> Offer:
         """Render *values* of *version* ahead of the visitor if that costs nobody anything."""
@@ -103,24 +81,33 @@ class Speculator:
         cached = renderer.cached(session, version, values, (FORMAT,), QUALITY).get(FORMAT)
         if cached is not None:
             return Offer("cached", sha256=cached.sha256)
+        # The workers' report (a ping of a second, reused a few seconds) is read before the guard is
+        # taken, so no other web process waits on this one's ping.
+        renderer.describe()
+        try:
+            return self._decide(session, renderer, version, values, visitor)
+        except store_errors():
+            return Offer("declined", "unavailable")  # the shared Redis went away: render nothing ahead
 
+    def _decide(self, session, renderer, version: DesignVersion, values: dict, visitor: str) -> Offer:
         def pending(job_id: str) -> bool:
             state = renderer.job(job_id)
             return state is not None and state["status"] == "pending"
 
         design = f"version:{version.id}"
-        with self._lock:
-            now = time.monotonic()
-            if renderer.idle_slots() <= self.reserved:
+        with self.guard.held() as held:
+            if not held or renderer.idle_slots() <= self.reserved:
                 return Offer("declined", "busy")
-            if self.visitors.refuses(visitor, now, pending):
+            if self.visitors.refuses(visitor, pending):
                 return Offer("declined", "visitor-budget")
-            if self.designs.refuses(design, now, pending):
+            if self.designs.refuses(design, pending):
                 return Offer("declined", "design-budget")
-            renders = renderer.render(session, version, values, (FORMAT,), quality=QUALITY, wait=0,
-                                        low_priority=True, nice=self.nice)
-            self.visitors.take(visitor, now, renders.pending_job)
-            self.designs.take(design, now, renders.pending_job)
+            # On Celery the job row says batch too: a lost message is swept back to batch, not preview.
+            queue = "batch" if getattr(renderer, "remote", False) else "preview"
+            renders = renderer.render(session, version, values, (FORMAT,), quality=QUALITY, wait=0, queue=queue,
+                                      low_priority=True, nice=self.nice)
+            self.visitors.take(visitor, renders.pending_job)
+            self.designs.take(design, renders.pending_job)
         done = renders.get(FORMAT)
         if done is not None:
             return Offer("cached", sha256=done.sha256)
@@ -149,4 +136,12 @@ def respond(session, version: DesignVersion, values: dict) -> Response | tuple:
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    app.extensions[EXTENSION] = Speculator(app.config)
+    broker_url = app.config["SETTINGS"].broker_url
+    redis = None
+    if broker_url:
+        from redis import Redis
+
+        # The broker's Redis, as the rate limits use it; short timeouts: a lost Redis declines offers.
+        redis = Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
+    prefix = f"{app.config.get('RATELIMIT_KEY_PREFIX') or 'opendesign'}:speculative"
+    app.extensions[EXTENSION] = Speculator(app.config, redis, prefix)
