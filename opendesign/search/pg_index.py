@@ -366,13 +366,14 @@ class PostgresSearchIndex(SearchIndex):
 
 
 def _clean_pending_list(conn: Connection) -> None:
-    """Move the GIN index's pending list into the index proper, so no search starts by reading it.
+    """Move the GIN indexes' pending lists into the indexes proper, so no search starts by reading them.
 
     Only the index's owner may; another role leaves it to autovacuum (and to the list's 256 kB cap).
     """
     try:
         with conn.begin_nested():
-            conn.execute(text("SELECT gin_clean_pending_list('ix_search_document_document'::regclass)"))
+            conn.execute(text("SELECT gin_clean_pending_list('ix_search_document_document'::regclass), "
+                              "gin_clean_pending_list('ix_search_document_filter_keys'::regclass)"))
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) != "42501":  # insufficient_privilege
             raise
