@@ -232,7 +232,8 @@ class PostgresSearchIndex(SearchIndex):
         if not words:
             return None
         # Every word's correction in one statement: trigram candidates (the GIN index), then Whoosh's rule:
-        # same first letter, the fewest edits, the most designs. A word of the dictionary stays as it is.
+        # same first letter, the fewest edits, the most designs, the greatest word by code point (Whoosh's
+        # max()). A word of the dictionary stays as it is.
         trgm, fuzzy = self._extensions(conn)
         rows = self._execute(conn, deadline, f"""
             SELECT w.word, best.word FROM unnest(CAST(:words AS text[])) AS w(word) CROSS JOIN LATERAL (
@@ -240,7 +241,8 @@ class PostgresSearchIndex(SearchIndex):
                     SELECT word, docs, {fuzzy}.levenshtein(word, w.word) AS edits FROM search_word
                     WHERE word OPERATOR({trgm}.%) w.word OR word = w.word) AS c
                 WHERE (word = w.word) OR (left(word, 1) = left(w.word, 1) AND edits <= 2)
-                ORDER BY word = w.word DESC, edits, docs DESC, word LIMIT 1) AS best""", {"words": words})
+                ORDER BY word = w.word DESC, edits, docs DESC, word COLLATE "C" DESC LIMIT 1) AS best""",
+                             {"words": words})
         corrections = {typed: best for typed, best in rows if best != typed}
         if not corrections:
             return None
