@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the schema the models describe, and 0006 downgrades cleanly."""
+"""The Alembic migrations build exactly the schema the models describe; 0006 and 0011 downgrade cleanly."""
 
 from __future__ import annotations
 
@@ -43,3 +43,32 @@ def test_parameter_sets_migration_downgrades_and_upgrades(db):
     command.upgrade(config, "head")
     assert inspect(db.engine).has_table("parameter_set")
     assert _differences(db) == []
+
+
+def test_search_filter_keys_migration_fills_the_rows_already_indexed(pg_url, tmp_path):
+    """0011 on a PostgreSQL index that already holds documents: their filters work without a rebuild."""
+    from opendesign.config import load_settings
+    from opendesign.db import Database
+    from opendesign.search import SearchQuery
+    from opendesign.search.pg_index import PostgresSearchIndex
+
+    from .conftest import _truncate_search
+    from .test_search_safety import make_docs
+
+    db = Database(load_settings(environ={}, database_url=pg_url, home=str(tmp_path)))
+    config = db._alembic_config()
+    try:
+        _truncate_search(db.engine)
+        index = PostgresSearchIndex(db.engine)
+        index.rebuild(make_docs(12))
+        command.downgrade(config, "0010")
+        assert "filter_keys" not in {c["name"] for c in inspect(db.engine).get_columns("search_document")}
+        command.upgrade(config, "head")
+        water = index.search(SearchQuery("", filters={"category": ("Water",)}, limit=100))
+        assert {h.slug for h in water.hits} == {f"design-{i}" for i in range(0, 12, 3)} and water.total == 4
+        assert index.search(SearchQuery("category:WATER", limit=100)).total == 4
+        assert _differences(db) == []
+    finally:
+        command.upgrade(config, "head")
+        _truncate_search(db.engine)
+        db.dispose()

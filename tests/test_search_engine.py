@@ -143,3 +143,14 @@ def test_plain_words_parse_as_the_parser_does(text):
 
     assert querying.parse(text).query == querying._AND.parse(text).normalize() or not querying._acceptable(
         querying._AND.parse(text))
+
+
+def test_a_suggestion_between_equally_common_words_is_the_same_on_both_backends(new_index):
+    """"sooar" is one edit from "solar" and from "sonar", each in one design: Whoosh takes the greatest word."""
+    base = make_docs(1)[0]
+    neutral = {"summary": "A rack.", "readme": "Build the rack.", "tags": ("rack",), "parts": ("rack PETG",)}
+    index = new_index()
+    index.rebuild([dataclasses.replace(base, slug="a", title="Solar rack", content_hash="a" * 64, **neutral),
+                   dataclasses.replace(base, slug="b", title="Sonar rack", content_hash="b" * 64, **neutral)])
+    results = index.search(SearchQuery("sooar"))
+    assert results.total == 0 and results.suggestion == "sonar"

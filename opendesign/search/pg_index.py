@@ -4,11 +4,11 @@ Documents live in ``search_document`` (see :mod:`.pg_tables`) next to the
 catalogue, with a weighted ``tsvector`` under a GIN index. They are written in
 the same transaction as the catalogue change they reflect (:func:`.sync.install`
 hooks the ORM's commit), so there is nothing to resynchronise and every web
-process sees a change the moment it commits. Searches run one statement that
-reads the matches once for the total, every facet count and the best
-candidates by a cheap rank, one for the page among those candidates
-(``ts_headline`` only for its rows), and, for few results, a ``pg_trgm``
-lookup for "did you mean".
+process sees a change the moment it commits. A search is one statement
+(:mod:`.pg_page`: total, every facet count and the shown page from one pass
+over the matches), a second for the any-word query when no design holds every
+word, and, for few results, one ``pg_trgm`` lookup of every word for "did you
+mean" and a bounded count of what the correction finds.
 """
 
 from __future__ import annotations
@@ -27,51 +27,31 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from . import querying
+from . import pg_page, querying
 from .documents import SearchDocument
+from .pg_page import HIT_COLUMNS, START, STOP
 from .pg_query import FACET_COLUMNS, SqlQuery, filter_clause, translate, translate_relaxed
 from .pg_tables import PLAIN, STEMMED
 from .schema import _PLAIN, FACET_FIELDS, to_fields
-from .service import MAX_LIMIT, SORTS, FacetValue, Hit, IndexStatus, SearchIndex, SearchQuery, SearchResults
+from .service import MAX_LIMIT, SORTS, Hit, IndexStatus, SearchIndex, SearchQuery, SearchResults
 from .storage import IndexLocked
 
 log = logging.getLogger(__name__)
 
 SUGGEST_BELOW = 3
-#: Weights of D (body), C (summary), B (tags), A (title): PostgreSQL's defaults, steeper than Whoosh's boosts.
-RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
-#: Normalisation 1: divide by 1 + log(document length), as BM25 discounts long READMEs.
-RANK_NORMALISATION = 1
-#: Cover density rather than ts_rank: ts_rank saturates at 1.0 for a title typed in full, so a longer title
-#: holding the same words tied with the exact one (measured on the seed commons: 2-3 of 22 titles missed
-#: their design with ts_rank under any weights; none with ts_rank_cd).
-RANK_EXPRESSION = "ts_rank_cd('{weights}', {vector}, {q}, {n})"
-#: Relevance ranks every match on the small ``ranked`` vector (title, tags, summary; kept in the row), then
-#: this many of the best on the whole ``document``: ranking a 1.2 kB document per match was most of a
-#: common word's cost.
-CANDIDATES = 200
 #: Enough for the matched set of a word every design holds (slug, sort keys, facets) at 100k designs.
 WORK_MEM = "32MB"
-_ORDER = {
-    "relevance": "score DESC, slug",
-    "newest": "published DESC, slug",
-    "most-forked": "forks DESC, published DESC, slug",
-    "most-produced": "productions DESC, published DESC, slug",
-}
-#: Marks ts_headline puts around matches; the text is HTML-escaped afterwards and they become <mark>.
-_START, _STOP = "\x02", "\x03"
-_HEADLINE_WHOLE = f"HighlightAll=true, StartSel={_START}, StopSel={_STOP}"
-_HEADLINE_SNIPPET = f"MaxWords=35, MinWords=15, ShortWord=2, StartSel={_START}, StopSel={_STOP}"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_HIT_COLUMNS = "slug, version, title, summary, category, license, tags, authors, forks, productions, published"
+_HIT_COLUMNS = ", ".join(HIT_COLUMNS)
 
 _INSERT = text(f"""
 INSERT INTO search_document (slug, version, title, summary, category, license, tags, authors, licenses, families,
-    processes, countries, has_makers, facets, forks, productions, published, content_hash, doc_hash, parents,
-    spell, title_tsv, tags_tsv, summary_tsv, body_tsv, authors_tsv, makers_tsv, document, ranked)
+    processes, countries, has_makers, facets, filter_keys, forks, productions, published, content_hash, doc_hash,
+    parents, spell, title_tsv, tags_tsv, summary_tsv, body_tsv, authors_tsv, makers_tsv, document, ranked)
 SELECT :slug, :version, :title, :summary, :category, :license, :tags, :authors, :licenses, :families,
-    :processes, :countries, :has_makers, :facets, :forks, :productions, :published, :content_hash, :doc_hash,
-    :parents, :spell, t, g, s, b, a, m, setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C') || setweight(b, 'D'),
+    :processes, :countries, :has_makers, :facets, :filter_keys, :forks, :productions, :published, :content_hash,
+    :doc_hash, :parents, :spell, t, g, s, b, a, m,
+    setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C') || setweight(b, 'D'),
     setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C')
 FROM (SELECT to_tsvector('{STEMMED}', :title) AS t, to_tsvector('{STEMMED}', :tag_text) AS g,
              to_tsvector('{STEMMED}', :summary) AS s, to_tsvector('{STEMMED}', :body) AS b,
@@ -113,19 +93,35 @@ def _row(doc: SearchDocument) -> dict:
         "maker_text": _clean(fields["makers"]),
     }
     row["facets"] = facet_keys(row)
+    row["filter_keys"] = [key.lower() for key in row["facets"]]  # as pg_query.facet_key makes them
     return row
 
 
 def _marked(snippet: str | None, whole_text: str) -> str | None:
     """ts_headline's output as HTML: escaped, matches in <mark>; None when nothing matched."""
-    if not snippet or _START not in snippet:
+    if not snippet or START not in snippet:
         return None
-    html = escape(snippet).replace(_START, "<mark>").replace(_STOP, "</mark>")
-    plain = snippet.replace(_START, "").replace(_STOP, "")
+    html = escape(snippet).replace(START, "<mark>").replace(STOP, "</mark>")
+    plain = snippet.replace(START, "").replace(STOP, "")
     if plain != whole_text:
         html = ("" if whole_text.startswith(plain[:20]) else "…") + html + \
                ("" if whole_text.endswith(plain[-20:]) else "…")
     return html
+
+
+def _hit(row: dict) -> Hit:
+    """One row of the page (see :data:`.pg_page._ROW`) as a hit, its ts_headline marks as HTML."""
+    marks = {}
+    for name, whole in (("title", row["title"]), ("summary", row["summary"]), ("tags", ", ".join(row["tags"])),
+                        ("authors", ", ".join(row["authors"]))):
+        html = _marked(row[f"m_{name}"], whole)
+        if html:
+            marks[name] = html
+    return Hit(
+        slug=row["key"], version=row["version"], title=row["title"], summary=row["summary"],
+        score=round(float(row["score"] or 0), 4), category=row["category"], license=row["license"],
+        tags=list(row["tags"]), authors=list(row["authors"]), forks=row["forks"], productions=row["productions"],
+        published=row["published"].astimezone(UTC).replace(microsecond=0).isoformat(), highlights=marks)
 
 
 class PostgresSearchIndex(SearchIndex):
@@ -180,24 +176,22 @@ class PostgresSearchIndex(SearchIndex):
         empty = SearchResults(query=parsed.text, total=0, hits=[], facets={}, fallback=parsed.fallback,
                               timed_out=True)
         try:
-            args = (filters, filter_params, sort, limit, offset, request.facets, deadline)
-            total, facets, candidates = self._match(conn, sql, *args)
+            args = (filters, filter_params, sort, limit, offset, request.facets, request.highlight, deadline)
+            page = self._page(conn, sql, *args)
             relaxed = False
-            if total == 0:
+            if page.total == 0:
                 any_word = translate_relaxed(parsed)
                 if any_word is not None:
                     sql, relaxed = any_word, True
-                    total, facets, candidates = self._match(conn, sql, *args)
-            hits = self._hits(conn, sql, candidates, sort, limit, offset, request.highlight,
-                              deadline) if candidates else []
+                    page = self._page(conn, sql, *args)
             suggestion = None
-            if request.suggest and not parsed.match_all and (relaxed or total < SUGGEST_BELOW):
-                suggestion = self._suggest(conn, parsed, filters, filter_params, total, relaxed, deadline)
+            if request.suggest and not parsed.match_all and (relaxed or page.total < SUGGEST_BELOW):
+                suggestion = self._suggest(conn, parsed, filters, filter_params, page.total, relaxed, deadline)
         except _TimedOut:
             return empty
         return SearchResults(
-            query=parsed.text, total=total, hits=hits, facets=facets, suggestion=suggestion,
-            fallback=parsed.fallback, relaxed=relaxed, timed_out=False,
+            query=parsed.text, total=page.total, hits=[_hit(row) for row in page.rows], facets=page.facets,
+            suggestion=suggestion, fallback=parsed.fallback, relaxed=relaxed, timed_out=False,
             took_ms=round((time.perf_counter() - started) * 1000, 3))
 
     def _execute(self, conn: Connection, deadline: float, statement: str, params: dict):
@@ -223,117 +217,45 @@ class PostgresSearchIndex(SearchIndex):
     def _where(sql: SqlQuery, filters: str | None) -> str:
         return f"({sql.where}) AND {filters}" if filters else sql.where
 
-    def _count(self, conn, sql: SqlQuery, filters, filter_params, deadline: float) -> int:
-        return self._execute(conn, deadline, f"SELECT count(*) FROM search_document WHERE "
-                             f"{self._where(sql, filters)}", {**sql.params, **filter_params}).scalar_one()
-
-    def _match(self, conn, sql: SqlQuery, filters, filter_params, sort, limit, offset, facets: bool,
-               deadline: float):
-        """(total, facet counts, slugs of the candidates for the page) in one pass over the matches.
-
-        The matches are read once (the GIN index, then each row's facets and small ``ranked`` vector):
-        the total, every facet count (one GROUP BY over ``facets``) and the best candidates by the cheap
-        rank or the sort key all come from that one materialised set.
-        """
-        where = self._where(sql, filters)
-        params = {**sql.params, **filter_params}
-        want = offset + limit
-        if sort == "relevance" and sql.rank:
-            pre = RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector="ranked", q=sql.rank, n=RANK_NORMALISATION)
-            want = max(CANDIDATES, want) if want else 0
-        else:
-            pre = "0"
-        order = "score DESC, slug" if sort == "relevance" else _ORDER[sort]
-        params["want"] = want
-        parts = ["SELECT 0 AS kind, NULL AS v, count(*) AS n FROM m"]
-        if want:
-            parts.append(f"(SELECT 1, slug, NULL FROM m ORDER BY {order} LIMIT :want)")
-        if facets:
-            parts.append("SELECT 2, x, count(*) FROM m, unnest(m.facets) AS x GROUP BY x")
-        columns = "slug, published, forks, productions" + (", facets" if facets else "")
-        statement = (f"WITH m AS MATERIALIZED (SELECT {columns}, {pre} AS score FROM search_document "
-                     f"WHERE {where}) " + " UNION ALL ".join(parts))
-        total, candidates, counts = 0, [], {name: [] for name in FACET_FIELDS}
-        for kind, value, n in self._execute(conn, deadline, statement, params):
-            if kind == 0:
-                total = n
-            elif kind == 1:
-                candidates.append(value)
-            else:
-                name, _, value = value.partition(":")
-                if name in counts:
-                    counts[name].append(FacetValue(value, n))
-        for values in counts.values():
-            values.sort(key=lambda fv: (-fv.count, fv.value))
-        return total, (counts if facets else {}), candidates
-
-    def _hits(self, conn, sql: SqlQuery, candidates: list[str], sort, limit, offset, highlight, deadline):
-        """The page among *candidates*: ranked on the whole ``document``, ts_headline for the page only."""
-        params = {**sql.params, "candidates": candidates, "limit": limit, "offset": offset}
-        if sort == "newest":
-            score = "extract(epoch FROM published)"
-        elif sort in ("most-forked", "most-produced"):
-            score = "forks" if sort == "most-forked" else "productions"
-        elif sql.rank:
-            score = RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector="document", q=sql.rank,
-                                           n=RANK_NORMALISATION)
-        else:
-            score = "0"
-        marks = "NULL, NULL, NULL, NULL"
-        if highlight and sql.rank:
-            marks = (f"ts_headline('{STEMMED}', title, {sql.rank}, '{_HEADLINE_WHOLE}'), "
-                     f"ts_headline('{STEMMED}', summary, {sql.rank}, '{_HEADLINE_SNIPPET}'), "
-                     f"ts_headline('{STEMMED}', array_to_string(tags, ', '), {sql.rank}, '{_HEADLINE_WHOLE}'), "
-                     f"ts_headline('{PLAIN}', array_to_string(authors, ', '), {sql.rank_plain}, "
-                     f"'{_HEADLINE_WHOLE}')")
-        order = _ORDER[sort]
-        page = (f"SELECT {_HIT_COLUMNS}, {score} AS score FROM search_document WHERE slug = ANY(:candidates) "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
-        # ts_headline is in the outer query, so it runs for the shown page only.
-        statement = f"SELECT {_HIT_COLUMNS}, score, {marks} FROM ({page}) AS page ORDER BY {order}"
-        hits = []
-        for row in self._execute(conn, deadline, statement, params):
-            (slug, version, title, summary, category, license_, tags, authors, forks, productions, published,
-             score_, m_title, m_summary, m_tags, m_authors) = row
-            marks_ = {}
-            for name, snippet, whole in (("title", m_title, title), ("summary", m_summary, summary),
-                                         ("tags", m_tags, ", ".join(tags)), ("authors", m_authors,
-                                                                            ", ".join(authors))):
-                html = _marked(snippet, whole)
-                if html:
-                    marks_[name] = html
-            hits.append(Hit(
-                slug=slug, version=version, title=title, summary=summary, score=round(float(score_ or 0), 4),
-                category=category, license=license_, tags=list(tags), authors=list(authors), forks=forks,
-                productions=productions,
-                published=published.astimezone(UTC).replace(microsecond=0).isoformat(), highlights=marks_))
-        return hits
+    def _page(self, conn, sql: SqlQuery, filters, filter_params, sort, limit, offset, facets: bool,
+              highlight: bool, deadline: float) -> pg_page.Page:
+        """Total, facet counts and the shown page, in one statement (see :mod:`.pg_page`)."""
+        statement, params = pg_page.statement(sql, self._where(sql, filters), sort, limit, offset, facets,
+                                              highlight)
+        rows = self._execute(conn, deadline, statement, {**sql.params, **filter_params, **params})
+        return pg_page.read(rows, facets)
 
     def _suggest(self, conn, parsed, filters, filter_params, total: int, relaxed: bool, deadline: float):
-        corrections: dict[str, str] = {}
-        for word in dict.fromkeys(w.lower() for w in parsed.words):
-            if len(word) < 3 or word.isdigit() or word.upper() in querying.OPERATORS:
-                continue
-            if not [t.text for t in _PLAIN(word)]:
-                continue
-            # Trigram candidates (the GIN index), then Whoosh's rule: same first letter, the fewest edits,
-            # the most designs.
-            trgm, fuzzy = self._extensions(conn)
-            row = self._execute(conn, deadline, f"""
+        words = [word for word in dict.fromkeys(w.lower() for w in parsed.words)
+                 if len(word) >= 3 and not word.isdigit() and word.upper() not in querying.OPERATORS
+                 and [t.text for t in _PLAIN(word)]]
+        if not words:
+            return None
+        # Every word's correction in one statement: trigram candidates (the GIN index), then Whoosh's rule:
+        # same first letter, the fewest edits, the most designs, the greatest word by code point (Whoosh's
+        # max()). A word of the dictionary stays as it is.
+        trgm, fuzzy = self._extensions(conn)
+        rows = self._execute(conn, deadline, f"""
+            SELECT w.word, best.word FROM unnest(CAST(:words AS text[])) AS w(word) CROSS JOIN LATERAL (
                 SELECT word FROM (
-                    SELECT word, docs, {fuzzy}.levenshtein(word, :w) AS edits FROM search_word
-                    WHERE word OPERATOR({trgm}.%) :w OR word = :w) AS c
-                WHERE (word = :w) OR (left(word, 1) = left(:w, 1) AND edits <= 2)
-                ORDER BY word = :w DESC, edits, docs DESC, word LIMIT 1""", {"w": word}).first()
-            if row is not None and row[0] != word:
-                corrections[word] = row[0]
+                    SELECT word, docs, {fuzzy}.levenshtein(word, w.word) AS edits FROM search_word
+                    WHERE word OPERATOR({trgm}.%) w.word OR word = w.word) AS c
+                WHERE (word = w.word) OR (left(word, 1) = left(w.word, 1) AND edits <= 2)
+                ORDER BY word = w.word DESC, edits, docs DESC, word COLLATE "C" DESC LIMIT 1) AS best""",
+                             {"words": words})
+        corrections = {typed: best for typed, best in rows if best != typed}
         if not corrections:
             return None
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, corrections)) + r")\b", re.IGNORECASE)
         corrected_text = pattern.sub(lambda m: corrections[m.group(0).lower()], parsed.text)
         corrected = translate(querying.parse(corrected_text))
-        better = self._count(conn, corrected, filters, filter_params, deadline)
-        return corrected_text if better > (0 if relaxed else total) else None
+        # Whether the correction finds more than the query did: reading that many matches and one more
+        # is enough, so PostgreSQL stops there rather than counting every match.
+        enough = (0 if relaxed else total) + 1
+        found = self._execute(conn, deadline, f"SELECT count(*) FROM (SELECT 1 FROM search_document WHERE "
+                              f"{self._where(corrected, filters)} LIMIT :enough) AS s",
+                              {**corrected.params, **filter_params, "enough": enough}).scalar_one()
+        return corrected_text if found >= enough else None
 
     def _extensions(self, conn: Connection) -> tuple[str, str]:
         """The schemas of pg_trgm and fuzzystrmatch, to call them whatever the search_path."""
@@ -446,13 +368,14 @@ class PostgresSearchIndex(SearchIndex):
 
 
 def _clean_pending_list(conn: Connection) -> None:
-    """Move the GIN index's pending list into the index proper, so no search starts by reading it.
+    """Move the GIN indexes' pending lists into the indexes proper, so no search starts by reading them.
 
     Only the index's owner may; another role leaves it to autovacuum (and to the list's 256 kB cap).
     """
     try:
         with conn.begin_nested():
-            conn.execute(text("SELECT gin_clean_pending_list('ix_search_document_document'::regclass)"))
+            conn.execute(text("SELECT gin_clean_pending_list('ix_search_document_document'::regclass), "
+                              "gin_clean_pending_list('ix_search_document_filter_keys'::regclass)"))
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) != "42501":  # insufficient_privilege
             raise

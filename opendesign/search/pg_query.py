@@ -23,7 +23,8 @@ from .schema import FACET_FIELDS, TEXT_FIELDS
 _TEXT_COLUMNS = {"title": ("title_tsv", STEMMED), "tags": ("tags_tsv", STEMMED),
                  "summary": ("summary_tsv", STEMMED), "body": ("body_tsv", STEMMED),
                  "authors": ("authors_tsv", PLAIN), "makers": ("makers_tsv", PLAIN)}
-#: Facet field -> (column, whether it holds an array); the ``facets`` column holds them all as ``name:value``.
+#: Facet field -> (column, whether it holds an array); the ``facets`` column holds them all as ``name:value``,
+#: ``filter_keys`` the same lower-cased, for filters.
 FACET_COLUMNS = {"category": ("category", False), "license": ("licenses", True), "family": ("families", True),
                  "process": ("processes", True), "has_makers": ("has_makers", False),
                  "country": ("countries", True)}
@@ -67,11 +68,7 @@ class _Builder:
 
     def leaf(self, fieldname: str, kind: str, value: str, positive: bool) -> str:
         if fieldname in FACET_COLUMNS:
-            column, is_array = FACET_COLUMNS[fieldname]
-            if is_array:
-                key = self.bind(facet_key(fieldname, value))
-                return f"EXISTS (SELECT 1 FROM unnest(facets) AS v WHERE lower(v) = {key})"
-            return f"lower({column}) = {self.bind(value.lower())}"
+            return f"filter_keys @> ARRAY[CAST({self.bind(facet_key(fieldname, value))} AS text)]"
         if not value:
             return "FALSE"
         if fieldname == ANY_FIELD or fieldname not in _TEXT_COLUMNS:
@@ -210,10 +207,12 @@ def translate_relaxed(parsed: ParsedQuery, prefix: str = "r") -> SqlQuery | None
 
 
 def facet_key(fieldname: str, value: str) -> str:
-    """One entry of the ``facets`` column, lower-cased: facet values compare without case, as in Whoosh.
+    """One entry of the ``filter_keys`` column: a ``facets`` entry lower-cased, as facet values compare
+    without case in Whoosh.
 
-    Filters on the array facets read ``facets`` rather than their own columns: it stays in the row
-    (migration 0010), where those arrays may be stored out of line (a toast read per match, measured).
+    Every facet filter is a test of ``filter_keys``, which has a GIN index (migration 0011): a filtered word
+    reads the rows both indexes agree on rather than every match of the word. It is also kept in the row,
+    so a row the planner tests one by one costs no toast read.
     """
     return f"{fieldname}:{value}".lower()
 
@@ -230,10 +229,6 @@ def filter_clause(filters, prefix: str = "f") -> tuple[str | None, dict[str, obj
         wanted = [str(v).strip().lower() for v in values if v and str(v).strip()]
         if not wanted:
             continue
-        column, is_array = FACET_COLUMNS[fieldname]
-        if is_array:
-            p = builder.bind([facet_key(fieldname, v) for v in wanted])
-            clauses.append(f"EXISTS (SELECT 1 FROM unnest(facets) AS v WHERE lower(v) = ANY({p}))")
-        else:  # a short text, kept in the row
-            clauses.append(f"lower({column}) = ANY({builder.bind(wanted)})")
+        keys = builder.bind([facet_key(fieldname, v) for v in wanted])
+        clauses.append(f"filter_keys && CAST({keys} AS text[])")
     return (" AND ".join(clauses) if clauses else None), builder.params

@@ -41,6 +41,9 @@ search_document = Table(
     # Every facet value of the design as ``name:value`` (see pg_index.facet_keys): all facet counts are one
     # GROUP BY over ``unnest(facets)`` of the matches, read in the same pass that ranks them.
     Column("facets", ARRAY(Text), nullable=False),
+    # The same entries lower-cased, under a GIN index (migration 0011): facet filters, which compare without
+    # case, ask the index for the rows holding a value rather than testing every match of the words.
+    Column("filter_keys", ARRAY(Text), nullable=False),
     Column("forks", Integer, nullable=False),
     Column("productions", Integer, nullable=False),
     Column("published", DateTime(timezone=True), nullable=False),
@@ -64,9 +67,11 @@ search_document = Table(
     # A short pending list (migration 0010): every search reads it whole, and it was up to 4 MB.
     Index("ix_search_document_document", "document", postgresql_using="gin",
           postgresql_with={"gin_pending_list_limit": "256"}),
+    Index("ix_search_document_filter_keys", "filter_keys", postgresql_using="gin",
+          postgresql_with={"gin_pending_list_limit": "256"}),
     Index("ix_search_document_published", "published"),
-    # Migration 0010 also stores slug, facets and ranked MAIN (kept in the row, out of line only if it
-    # cannot fit a page); SQLAlchemy has no column storage option.
+    # Migrations 0010 and 0011 also store slug, facets, filter_keys and ranked MAIN (kept in the row, out of
+    # line only if it cannot fit a page); SQLAlchemy has no column storage option.
     postgresql_with={"toast_tuple_target": "128"},
 )
 
