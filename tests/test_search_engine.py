@@ -95,6 +95,17 @@ def test_pages_cover_every_match_once_with_the_same_facets(written, sort):
     assert {v.value: v.count for v in filtered.facets["category"]} == {"water": filtered.total}
 
 
+def test_pages_past_the_ranked_candidates_neither_repeat_nor_skip(written, monkeypatch):
+    """PostgreSQL ranks the best CANDIDATES fully; pages beyond them keep one order (Whoosh: no such limit)."""
+    from opendesign.search import pg_page
+
+    monkeypatch.setattr(pg_page, "CANDIDATES", 20)  # 89 matches: most pages lie past the candidates
+    whole = written.search(SearchQuery("build", limit=100))
+    pages = [written.search(SearchQuery("build", limit=7, offset=offset)) for offset in range(0, 89, 7)]
+    paged = [h.slug for page in pages for h in page.hits]
+    assert paged == [h.slug for h in whole.hits] and len(set(paged)) == 89
+
+
 def test_scores_rank_title_matches_first(written, segmented):
     hits = written.search(SearchQuery("rotor")).hits
     assert "rotor" in hits[0].title.lower()

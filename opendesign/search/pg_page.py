@@ -99,13 +99,24 @@ def statement(sql: SqlQuery, where: str, sort: str, limit: int, offset: int, fac
                                f"'{_HEADLINE_WHOLE}')",
                      "m_authors": f"ts_headline('{PLAIN}', array_to_string(authors, ', '), {sql.rank_plain}, "
                                   f"'{_HEADLINE_WHOLE}')"}
-        ctes += [f"c AS (SELECT slug FROM m ORDER BY {order} LIMIT :want)",
-                 # The candidates' whole rows, the best of them on the full rank; ts_headline is in the
-                 # outer select, so it runs for the shown page only.
-                 f"p AS (SELECT {', '.join(HIT_COLUMNS)}, {full} AS score FROM search_document "
-                 f"WHERE slug IN (SELECT slug FROM c) ORDER BY {order} LIMIT :limit OFFSET :offset)"]
+        if relevance:
+            # The best CANDIDATES by the cheap rank, ordered on the full rank, come first; matches beyond
+            # them follow in cheap-rank order. Where a match stands never depends on the page asked for,
+            # so pages past the candidates neither repeat nor skip a design.
+            ctes += [f"c AS (SELECT slug, score AS cheap, row_number() OVER (ORDER BY {order}) AS cheap_pos "
+                     f"FROM m ORDER BY {order} LIMIT :want)",
+                     f"p AS (SELECT {', '.join('d.' + c for c in HIT_COLUMNS)}, c.cheap_pos > {CANDIDATES} AS beyond, "
+                     f"CASE WHEN c.cheap_pos <= {CANDIDATES} THEN {full} ELSE c.cheap END AS score "
+                     f"FROM search_document AS d JOIN c ON c.slug = d.slug "
+                     f"ORDER BY beyond, score DESC, slug LIMIT :limit OFFSET :offset)"]
+            position = "row_number() OVER (ORDER BY beyond, score DESC, slug)"
+        else:
+            ctes += [f"c AS (SELECT slug FROM m ORDER BY {order} LIMIT :want)",
+                     f"p AS (SELECT {', '.join(HIT_COLUMNS)}, {full} AS score FROM search_document "
+                     f"WHERE slug IN (SELECT slug FROM c) ORDER BY {order} LIMIT :limit OFFSET :offset)"]
+            position = f"row_number() OVER (ORDER BY {order})"
+        # ts_headline is in the outer select, so it runs for the shown page only.
         hit = {name: name for name in HIT_COLUMNS if name != "slug"}
-        position = f"row_number() OVER (ORDER BY {order})"
         branches.append(f"SELECT {_select(kind='1', key='slug', pos=position, score='score', **hit, **marks)} FROM p")
     if facets:
         branches.append(f"SELECT {_select(kind='2', key='x', n='count(*)')} "
