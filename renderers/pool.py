@@ -121,6 +121,18 @@ def limits_for(settings: Settings) -> Limits:
                   disk_bytes=4 * file_bytes + JOB_DISK_SLACK)
 
 
+def parallel_mesh(settings: Settings, slots: int) -> bool:
+    """Whether jobs of a pool with *slots* mesh on OCC's thread pool (``render_parallel_mesh``).
+
+    ``auto``: only while the slots leave cores idle. A render's own threads then shorten it;
+    once every core has a slot, they only take turns with the other renders' (and add a
+    thread pool's start to each job, which runs in a fresh process).
+    """
+    if settings.render_parallel_mesh != "auto":
+        return settings.render_parallel_mesh == "on"
+    return slots < (os.cpu_count() or 1)
+
+
 class WarmPool:
     """A sandboxed zygote plus up to *size* concurrent jobs. Thread-safe."""
 
@@ -135,6 +147,7 @@ class WarmPool:
         #: Supervisor+worker pairs the zygote keeps ready.
         self.spares = min(self.size, MAX_SPARES)
         self.preload: tuple[str, ...] = ("build123d",) if settings.render_preload_build123d else ()
+        self.parallel_mesh = parallel_mesh(settings, self.size)
         self._slots: queue.Queue[int] = queue.Queue()
         for slot in range(self.size):
             self._slots.put(slot)
@@ -244,7 +257,7 @@ class WarmPool:
                   "tolerance": job.tolerance, "angular_tolerance": job.angular_tolerance,
                   "parts": list(job.parts), "limits": self.limits.as_dict(), "kind": job.kind,
                   "part_files": dict(job.part_files), "max_triangles": job.max_triangles,
-                  "nice": job.nice}
+                  "nice": job.nice, "parallel_mesh": self.parallel_mesh}
         return header, [bytes(job.files[n]) for n in names]
 
     def _render(self, job: RenderJob, slot: int) -> tuple[dict, list[Path], Spool, socket.socket, float]:
@@ -340,7 +353,7 @@ class WarmPool:
         zygote = self._zygote
         return {"size": self.size, "sandbox": self.sandbox.mode, "sandbox_detail": self.sandbox.describe(),
                 "zygote_pid": self.zygote_pid, "zygote": zygote.info if zygote else None,
-                "limits": self.limits.as_dict(), "starts": self.starts}
+                "limits": self.limits.as_dict(), "starts": self.starts, "parallel_mesh": self.parallel_mesh}
 
 
 _pools: dict[tuple, WarmPool] = {}
@@ -349,7 +362,8 @@ _pools_lock = threading.Lock()
 
 def _pool_key(settings: Settings) -> tuple:
     return (settings.render_pool_size, settings.render_timeout, settings.render_cpu_seconds,
-            settings.render_memory_mb, settings.render_max_output_mb, settings.render_use_bwrap)
+            settings.render_memory_mb, settings.render_max_output_mb, settings.render_use_bwrap,
+            settings.render_parallel_mesh)
 
 
 def get_pool(settings: Settings) -> WarmPool:
