@@ -101,7 +101,7 @@ class Bench:
         self.env = {"OPENDESIGN_HOME": str(home / "var"), "OPENDESIGN_BROKER_URL": self.redis.url,
                     "OPENDESIGN_RENDER_POOL_SIZE": "1"}
         if parallel_mesh:
-            self.env["OPENDESIGN_RENDER_PARALLEL_MESH"] = parallel_mesh
+            self.env["OPENDESIGN_RENDER_PARALLEL_MESH"] = "true" if parallel_mesh == "on" else "false"
         if os.environ.get("OPENDESIGN_DATABASE_URL"):
             self.env["OPENDESIGN_DATABASE_URL"] = os.environ["OPENDESIGN_DATABASE_URL"]
         (home / "var").mkdir()
@@ -251,7 +251,7 @@ def main() -> None:
     parser.add_argument("--layout", choices=["reserved", "shared"], default="reserved",
                         help="reserved: worker 2 serves previews only (as make cluster runs); shared: both serve both")
     parser.add_argument("--design", default=None, help="a seed design's slug to render instead of the probe")
-    parser.add_argument("--parallel-mesh", choices=["auto", "on", "off"], default=None,
+    parser.add_argument("--parallel-mesh", choices=["on", "off"], default=None,
                         help="the workers' render_parallel_mesh (default: the setting's default)")
     parser.add_argument("--throughput-only", action="store_true", help="skip the preview latency part")
     parser.add_argument("--json", action="store_true")

@@ -121,18 +121,6 @@ def limits_for(settings: Settings) -> Limits:
                   disk_bytes=4 * file_bytes + JOB_DISK_SLACK)
 
 
-def parallel_mesh(settings: Settings, slots: int) -> bool:
-    """Whether jobs of a pool with *slots* mesh on OCC's thread pool (``render_parallel_mesh``).
-
-    ``auto``: only while the slots leave cores idle. A render's own threads then shorten it;
-    once every core has a slot, they only take turns with the other renders' (and add a
-    thread pool's start to each job, which runs in a fresh process).
-    """
-    if settings.render_parallel_mesh != "auto":
-        return settings.render_parallel_mesh == "on"
-    return slots < (os.cpu_count() or 1)
-
-
 class WarmPool:
     """A sandboxed zygote plus up to *size* concurrent jobs. Thread-safe."""
 
@@ -147,7 +135,8 @@ class WarmPool:
         #: Supervisor+worker pairs the zygote keeps ready.
         self.spares = min(self.size, MAX_SPARES)
         self.preload: tuple[str, ...] = ("build123d",) if settings.render_preload_build123d else ()
-        self.parallel_mesh = parallel_mesh(settings, self.size)
+        #: Whether jobs mesh on OCC's thread pool (``render_parallel_mesh``).
+        self.parallel_mesh = settings.render_parallel_mesh
         self._slots: queue.Queue[int] = queue.Queue()
         for slot in range(self.size):
             self._slots.put(slot)

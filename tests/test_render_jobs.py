@@ -113,6 +113,17 @@ def test_states_reads_many_jobs_at_once(db, settings, widget):
     assert jobs.states(db, []) == {}
 
 
+def test_a_message_for_no_job_is_dropped_and_one_for_a_job_runs_it(db, settings, widget):
+    from renderers.job_delivery import deliver
+
+    pool = FakePool()
+    assert deliver(settings, db, "0" * 32, pool=pool) is None and pool.calls == 0
+    job_id = jobs.create_job(db, widget, {"width": 28}, ["stl"], "normal", None, "preview")
+    done = deliver(settings, db, job_id, pool=pool)
+    assert done["state"] == "done" and done["attempts"] == 1 and pool.calls == 1
+    assert deliver(settings, db, job_id, pool=pool)["attempts"] == 1 and pool.calls == 1  # a redelivery
+
+
 def test_a_done_job_whose_files_left_the_cache_is_queued_again(db, settings, widget):
     job_id = jobs.create_job(db, widget, {"width": 26}, ["stl"], "normal", None, "preview")
     jobs.run_job(settings, db, job_id, pool=FakePool())
