@@ -382,7 +382,8 @@ def states(db: Database, job_ids: Iterable[str]) -> dict[str, str]:
     if not ids:
         return {}
     with db.session() as session:
-        return dict(session.execute(select(RenderJobRow.id, RenderJobRow.state).where(RenderJobRow.id.in_(ids))).all())
+        rows = session.execute(select(RenderJobRow.id, RenderJobRow.state).where(RenderJobRow.id.in_(ids)))
+        return dict(rows.all())
 
 
 def get_job(db: Database, job_id: str) -> dict | None:
