@@ -9,8 +9,9 @@ dispatcher); a job's latency is from the request to the ``done`` row.
 (1) throughput — 20 distinct parameter sets of a small design, all queued at
     once on the preview queue (where API renders go), with 1 worker and then with 2 workers: ratio = time(1) / time(2),
     target >= 1.8. Both measured in one run, so machine load hits both. Each phase also
-    reports the CPU the whole machine spent per job (``/proc/stat``): one worker that
-    keeps more than one core busy cannot be doubled on two cores.
+    reports the CPU the whole machine spent per job (``/proc/stat``, so other people's load
+    counts too) and the cores that kept busy: one worker that keeps more than one core busy
+    cannot be doubled on two cores.
 (2) previews   — the latency of 8 preview renders (distinct parameters, one at
     a time) on the idle pair of workers, then again while 22 bundle renders
     (every seed design, the bundle's five formats) wait on the batch queue:
