@@ -8,7 +8,10 @@ dispatcher); a job's latency is from the request to the ``done`` row.
 
 (1) throughput — 20 distinct parameter sets of a small design, all queued at
     once on the preview queue (where API renders go), with 1 worker and then with 2 workers: ratio = time(1) / time(2),
-    target >= 1.8. Both measured in one run, so machine load hits both.
+    target >= 1.8. Both measured in one run, so machine load hits both. Each phase also
+    reports the CPU the whole machine spent per job (``/proc/stat``, so other people's load
+    counts too) and the cores that kept busy: one worker that keeps more than one core busy
+    cannot be doubled on two cores.
 (2) previews   — the latency of 8 preview renders (distinct parameters, one at
     a time) on the idle pair of workers, then again while 22 bundle renders
     (every seed design, the bundle's five formats) wait on the batch queue:
@@ -16,9 +19,16 @@ dispatcher); a job's latency is from the request to the ``done`` row.
     default, as ``make cluster`` runs): the second worker serves previews only;
     ``--layout shared``: both workers serve both queues.
 
+The probe is a tiny filleted block: its render is mostly the sandbox's fixed
+cost per job. ``--design SLUG`` renders a seed design instead (its bounded
+number parameter with the most steps, values scattered over its range), for a
+render with real geometry to mesh.
+
     python benchmarks/scale_render.py            # prints a table
     python benchmarks/scale_render.py --json
     python benchmarks/scale_render.py --nap 1    # each build also sleeps 1 s (isolates dispatch from CPU)
+    python benchmarks/scale_render.py --design hand-mill-spur-gear
+    python benchmarks/scale_render.py --parallel-mesh off   # the workers' render_parallel_mesh
 """
 
 from __future__ import annotations
@@ -78,12 +88,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy since boot (every process, every core)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:8]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+
 class Bench:
-    def __init__(self, home: Path, nap: float):
+    def __init__(self, home: Path, nap: float, design: str | None = None, parallel_mesh: str | None = None):
         self.nap = nap
         self.redis = RedisServer(home).start()
         self.env = {"OPENDESIGN_HOME": str(home / "var"), "OPENDESIGN_BROKER_URL": self.redis.url,
                     "OPENDESIGN_RENDER_POOL_SIZE": "1"}
+        if parallel_mesh:
+            self.env["OPENDESIGN_RENDER_PARALLEL_MESH"] = "true" if parallel_mesh == "on" else "false"
         if os.environ.get("OPENDESIGN_DATABASE_URL"):
             self.env["OPENDESIGN_DATABASE_URL"] = os.environ["OPENDESIGN_DATABASE_URL"]
         (home / "var").mkdir()
@@ -105,10 +124,32 @@ class Bench:
             self.seeds = [(d.latest_version.ref, list(offered_formats(d.latest_version.manifest, BUNDLE_FORMATS)))
                           for d in queries.list_designs(session)
                           if d.latest_version is not None and d.slug != "scale-probe"]
+            self.design = design or "scale-probe"
+            self.vary = None  # (parameter, its values in order of use) of a seed design; the probe varies width
+            if design:
+                version = queries.get_version(session, design)
+                # The bounded number parameter with the most distinct values (on its step).
+                numbers = sorted(((self._values(p), p) for p in version.parameters
+                                  if p.type in ("float", "int") and p.min is not None and p.max is not None),
+                                 key=lambda vp: -len(vp[0]))
+                if not numbers or len(numbers[0][0]) < 60:
+                    raise SystemExit(f"{design} has no bounded number parameter with 60 distinct values to vary")
+                values, p = numbers[0]
+                # A stride coprime with the count scatters the values, so each phase gets a spread of sizes.
+                stride = next(s for s in (37, 41, 43, 47, 53) if len(values) % s)
+                self.vary = (p.name, [values[(k * stride) % len(values)] for k in range(len(values))])
         self.dispatcher = CeleryDispatcher(self.settings, self.db)
         self.workers: list[Worker] = []
         self.logs = home
         self.widths = iter(range(30, 10_000))
+        self.steps = iter(range(10_000))
+
+    @staticmethod
+    def _values(p) -> list:
+        step = p.step or (1 if p.type == "int" else (p.max - p.min) / 100)
+        count = int(round((p.max - p.min) / step)) + 1
+        values = [p.min + i * step for i in range(count) if p.min + i * step <= p.max + 1e-9]
+        return [int(round(v)) if p.type == "int" else round(v, 6) for v in values]
 
     def start_worker(self, queues: str = "preview,batch") -> None:
         name = f"w{len(self.workers) + 1}"
@@ -119,23 +160,27 @@ class Bench:
         return jobs.enqueue(self.db, self.dispatcher, ref, params, formats, quality, None, queue)["id"]
 
     def probe(self, queue: str = "preview") -> str:
-        return self.submit("scale-probe", {"width": float(next(self.widths)), "nap": self.nap}, ["stl"], queue)
+        if self.vary is None:
+            return self.submit("scale-probe", {"width": float(next(self.widths)), "nap": self.nap}, ["stl"], queue)
+        name, values = self.vary
+        return self.submit(self.design, {name: values[next(self.steps)]}, ["stl"], queue)
 
     def wait(self, ids: list[str], timeout: float = 1800) -> None:
         def all_finished():
-            states = [jobs.get_job(self.db, i)["state"] for i in ids]
-            failed = [i for i, s in zip(ids, states) if s == "failed"]
+            states = jobs.states(self.db, ids)  # one query a poll, however many jobs
+            failed = [i for i in ids if states.get(i) == "failed"]
             if failed:
                 raise SystemExit(f"render failed: {jobs.get_job(self.db, failed[0])}")
-            return all(s == "done" for s in states)
+            return all(states.get(i) == "done" for i in ids)
 
         wait_for(all_finished, timeout, f"{len(ids)} jobs", interval=0.05)
 
-    def throughput(self, count: int = 20) -> float:
-        started = time.perf_counter()
+    def throughput(self, count: int = 20) -> tuple[float, float]:
+        """(seconds for *count* jobs, machine CPU seconds per job meanwhile)."""
+        busy, started = machine_busy(), time.perf_counter()
         ids = [self.probe("preview") for _ in range(count)]  # the queue API renders use
         self.wait(ids)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, (machine_busy() - busy) / count
 
     def previews(self, count: int = 8) -> list[float]:
         latencies = []
@@ -154,28 +199,41 @@ class Bench:
         self.redis.stop()
 
 
-def run(nap: float, layout: str) -> dict:
+def run(nap: float, layout: str, design: str | None = None, parallel_mesh: str | None = None,
+        previews: bool = True) -> dict:
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="opendesign-scale-") as tmp:
-        bench = Bench(Path(tmp), nap)
+        bench = Bench(Path(tmp), nap, design, parallel_mesh)
         try:
             bench.start_worker()
             bench.wait([bench.probe()])  # warm: the first render pays the mesher's start-up
-            one = bench.throughput()
+            one, one_cpu = bench.throughput()
             # "reserved": the second worker serves previews only, so a batch flood never holds every slot.
             bench.start_worker("preview" if layout == "reserved" else "preview,batch")
             bench.wait([bench.probe(), bench.probe()])
-            two = bench.throughput()
-            idle = bench.previews()
-            flood = bench.flood()
-            loaded = bench.previews()
-            queued_left = sum(jobs.get_job(bench.db, i)["state"] == "queued" for i in flood)
-            bench.wait(flood)
+            two, two_cpu = bench.throughput()
+            if previews:
+                idle = bench.previews()
+                flood = bench.flood()
+                loaded = bench.previews()
+                queued_left = sum(jobs.get_job(bench.db, i)["state"] == "queued" for i in flood)
+                bench.wait(flood)
         finally:
             bench.close()
     result = {
-        "nap_seconds": nap, "layout": layout,
+        "nap_seconds": nap, "layout": layout, "design": design or "scale-probe",
+        "parallel_mesh": parallel_mesh or "default", "load_average_before": [round(x, 2) for x in load],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "throughput": {"jobs": 20, "one_worker_seconds": round(one, 2), "two_workers_seconds": round(two, 2),
-                       "ratio": round(one / two, 2), "target": TARGETS["throughput_ratio"]},
+                       "ratio": round(one / two, 2), "target": TARGETS["throughput_ratio"],
+                       "one_worker_cpu_per_job": round(one_cpu, 3), "two_workers_cpu_per_job": round(two_cpu, 3),
+                       # Cores kept busy: above 1 with one worker leaves less than 2x to gain on 2 cores.
+                       "one_worker_cores_busy": round(one_cpu * 20 / one, 2),
+                       "two_workers_cores_busy": round(two_cpu * 20 / two, 2)},
+    }
+    if not previews:
+        return result
+    result |= {
         "previews": {"count": len(idle), "flood": len(flood), "flood_still_queued_after": queued_left,
                      "idle_p50": round(statistics.median(idle), 3), "idle_p95": round(percentile(idle, 0.95), 3),
                      "loaded_p50": round(statistics.median(loaded), 3),
@@ -193,15 +251,27 @@ def main() -> None:
     parser.add_argument("--nap", type=float, default=0.0, help="seconds each probe build sleeps")
     parser.add_argument("--layout", choices=["reserved", "shared"], default="reserved",
                         help="reserved: worker 2 serves previews only (as make cluster runs); shared: both serve both")
+    parser.add_argument("--design", default=None, help="a seed design's slug to render instead of the probe")
+    parser.add_argument("--parallel-mesh", choices=["on", "off"], default=None,
+                        help="the workers' render_parallel_mesh (default: the setting's default)")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the preview latency part")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args.nap, args.layout)
+    result = run(args.nap, args.layout, args.design, args.parallel_mesh, previews=not args.throughput_only)
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    t, p = result["throughput"], result["previews"]
+    t, p = result["throughput"], result.get("previews")
+    print(f"{result['design']}, parallel mesh {result['parallel_mesh']}, load average "
+          f"{' '.join(f'{x:.2f}' for x in result['load_average_before'])} before, "
+          f"{' '.join(f'{x:.2f}' for x in result['load_average_after'])} after")
     print(f"throughput, 20 distinct parameter sets (nap {args.nap:g} s): 1 worker {t['one_worker_seconds']:.2f} s, "
           f"2 workers {t['two_workers_seconds']:.2f} s, ratio {t['ratio']:.2f} (target >= {t['target']})")
+    print(f"machine CPU per job: 1 worker {t['one_worker_cpu_per_job'] * 1000:.0f} ms "
+          f"({t['one_worker_cores_busy']:.2f} cores busy), 2 workers {t['two_workers_cpu_per_job'] * 1000:.0f} ms "
+          f"({t['two_workers_cores_busy']:.2f} cores busy)")
+    if args.throughput_only:
+        return
     print(f"layout {result['layout']}")
     print(f"previews idle:   p50 {p['idle_p50'] * 1000:.0f} ms, p95 {p['idle_p95'] * 1000:.0f} ms")
     print(f"previews with {p['flood']} bundle renders queued ({p['flood_still_queued_after']} still queued after): "

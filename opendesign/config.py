@@ -50,6 +50,10 @@ class Settings(BaseModel):
     #: Import build123d in the render zygote beside CadQuery, so build123d designs do not pay
     #: its import (seconds) per job; costs zygote start time and memory (benchmarks/zygote.py).
     render_preload_build123d: bool = True
+    #: Mesh an STL export on OCC's thread pool (BRepMesh, a thread per core) rather than on the
+    #: job's one thread. Measured on 2 cores (benchmarks/scale_render.py --design): faster for a lone
+    #: render and no slower with every core's slot busy, so on; off leaves each job one core.
+    render_parallel_mesh: bool = True
     #: Address space and CPU seconds of the helper that parses and converts a job's meshes
     #: (renderers.converter); with the per-format costs in renderers.caps they set how many
     #: triangles each format may have before a render fails as too-large.

@@ -122,7 +122,7 @@ def serve(sock: socket.socket, max_input: int) -> None:
             protocol.send_frame(sock, {"artifact": meta}, [data])
             del data
         protocol.send_frame(sock, {"done": True, "seconds": round(time.monotonic() - started, 4),
-                                   "peaks": peaks(), "after_input": base})
+                                   "peaks": peaks(), "after_input": base, "nice": os.nice(0)})
     except RenderError as exc:
         protocol.send_frame(sock, {"error": {"category": exc.category, "message": exc.message}})
     except MemoryError:
@@ -142,6 +142,9 @@ def _child(fd: int, limits: dict) -> None:
     signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the wall clock: the kernel ends us, even inside C code
     signal.alarm(max(1, int(limits["wall_seconds"])))
     _limit(int(limits["memory_bytes"]), int(limits["cpu_seconds"]))
+    nice = min(19, max(0, int(limits.get("nice") or 0)))
+    if nice:
+        os.nice(nice)  # only ever lowers the priority: no privilege needed
     serve(socket.socket(fileno=fd), int(limits["max_input"]))
 
 

@@ -110,11 +110,11 @@ class HelperServer:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def job(self, limits: HelperLimits, max_input: int) -> socket.socket:
-        """A socket to a freshly forked child with *limits*."""
+    def job(self, limits: HelperLimits, max_input: int, nice: int = 0) -> socket.socket:
+        """A socket to a freshly forked child with *limits*, *nice* added to its niceness."""
         ours, theirs = socket.socketpair()
         message = json.dumps({"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
-                              "wall_seconds": limits.wall_seconds, "max_input": max_input}).encode()
+                              "wall_seconds": limits.wall_seconds, "max_input": max_input, "nice": nice}).encode()
         try:
             with self._lock:
                 socket.send_fds(self.control, [message], [theirs.fileno()])
@@ -178,14 +178,14 @@ def _tail(stream, limit: int = 1500) -> str:
 class _Run:
     """One conversion: a child of the helper server and its socket."""
 
-    def __init__(self, settings: Settings, limits: HelperLimits, max_input: int):
+    def __init__(self, settings: Settings, limits: HelperLimits, max_input: int, nice: int = 0):
         self.limits = limits
         try:
             self.server = _server(settings)
-            self.sock = self.server.job(limits, max_input)
+            self.sock = self.server.job(limits, max_input, nice)
         except OSError:  # the server died between conversions: start another, once
             self.server = _server(settings, fresh=True)
-            self.sock = self.server.job(limits, max_input)
+            self.sock = self.server.job(limits, max_input, nice)
         self.started = time.monotonic()
         # A little after the child's own alarm, so that the child is the one stopped at it.
         self.deadline = self.started + limits.wall_seconds + 5
@@ -212,8 +212,11 @@ class _Run:
                                       "use a coarser quality or fewer formats")
 
 
-def convert(settings: Settings, request: Request, inputs: list[Path], spool: Spool) -> tuple[list[Converted], dict]:
+def convert(settings: Settings, request: Request, inputs: list[Path], spool: Spool,
+            nice: int = 0) -> tuple[list[Converted], dict]:
     """Run *request* on the spooled *inputs* in a fresh helper; return its artifacts (in *spool*) and its figures.
+
+    *nice* lowers the helper child's priority, as the render's build was (batch and speculative renders).
 
     :raises RenderError: ``too-large`` at the helper's limits; the helper's
         ``invalid-geometry``; ``sandbox-failure`` for anything else.
@@ -221,7 +224,7 @@ def convert(settings: Settings, request: Request, inputs: list[Path], spool: Spo
     limits = limits_for(settings)
     expected = [(fmt, part) for fmt in request.formats for part in (None, *request.parts)]
     max_input = sum(p.stat().st_size for p in inputs)
-    run = _Run(settings, limits, max_input)
+    run = _Run(settings, limits, max_input, nice)
     results: list[Converted] = []
     total = 0
     try:
@@ -237,7 +240,7 @@ def convert(settings: Settings, request: Request, inputs: list[Path], spool: Spo
                     category = category if category in _HELPER_FAILURES else SANDBOX_FAILURE
                     raise RenderError(category, str(error.get("message", "the conversion failed"))[:2000])
                 if header.get("done") is True:
-                    figures = {k: header.get(k) for k in ("seconds", "peaks", "after_input")}
+                    figures = {k: header.get(k) for k in ("seconds", "peaks", "after_input", "nice")}
                     break
                 results.append(_artifact(header, paths, expected, results))
                 total += results[-1].size

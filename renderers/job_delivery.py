@@ -64,12 +64,11 @@ def deliver(settings, db, job_id: str, *, pool=None, nice: int = 0) -> dict | No
     :returns: :func:`renderers.jobs.get_job`, None for a job id that names no job (dropped).
     """
     limit = jobs.MAX_ATTEMPTS
-    if jobs.get_job(db, job_id) is None:
-        log.warning("render job %s does not exist; message dropped", job_id)
-        return None
     # A job whose worker was lost on every claim is failed by run_job itself (jobs.MAX_ATTEMPTS).
     attempt, result = jobs.run_claimed(settings, db, job_id, pool=pool, nice=nice)
     if result is None:
+        # Nothing to claim and no row: the id names no job (the claim is the only look-up it costs).
+        log.warning("render job %s does not exist; message dropped", job_id)
         return None
     if result["state"] == "running":
         # Held by another worker. If that worker is alive it will finish and the retry finds the job

@@ -65,6 +65,10 @@ KEEP_FINISHED_SECONDS = 24 * 3600
 PRUNE_EVERY_SECONDS = 600.0
 _last_prune = 0.0
 _prune_lock = threading.Lock()
+#: Added niceness of a job on the batch queue (bundles, ``render --all``): its build and conversion
+#: yield the CPU to the previews somebody waits for, as speculative renders do. A batch job that
+#: somebody then waits for at a page is moved to the preview queue (:func:`create_job`) and runs at 0.
+BATCH_NICE = 10
 #: Claims of one job before it is declared failed: a job that kills its worker every time (a poisoned
 #: job) must not take down worker after worker.
 MAX_ATTEMPTS = 3
@@ -259,13 +263,12 @@ def _claim(db: Database, job_id: str) -> int | None:
         claimable = or_(RenderJobRow.state == "queued",
                         (RenderJobRow.state == "running")
                         & or_(RenderJobRow.heartbeat_at.is_(None), RenderJobRow.heartbeat_at < cutoff))
-        claimed = session.execute(
+        # One round trip: the conditional UPDATE hands back the attempt it made (SQLite >= 3.35, PostgreSQL).
+        return session.execute(
             update(RenderJobRow).where(RenderJobRow.id == job_id, claimable)
             .values(state="running", attempts=RenderJobRow.attempts + 1, heartbeat_at=now, updated_at=now)
-            .execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
-            return None
-        return session.scalar(select(RenderJobRow.attempts).where(RenderJobRow.id == job_id))
+            .returning(RenderJobRow.attempts)
+            .execution_options(synchronize_session=False)).scalar_one_or_none()
 
 
 def _beat(db: Database, job_id: str, attempt: int, stop: threading.Event) -> None:
@@ -305,7 +308,8 @@ def run_job(settings: Settings, db: Database, job_id: str, *, pool=None, nice: i
 
     A job another worker holds (running, with a fresh heartbeat) or one already
     finished is left as it is. While it runs, a heartbeat thread keeps the claim
-    fresh. *nice* lowers the sandboxed build's priority (renders ahead of the user).
+    fresh. *nice* lowers the sandboxed build's priority (renders ahead of the user); a job on the
+    batch queue runs at least at :data:`BATCH_NICE`.
     Nothing raises for a failed render: the failure is recorded (and
     remembered when it is the design's own).
     """
@@ -337,6 +341,8 @@ def _run_claimed(settings: Settings, db: Database, job_id: str, attempt: int, po
     if failure is not None:
         _finish(db, job_id, attempt, state="failed", category=failure.category, message=_memory_message(failure))
         return get_job(db, job_id)
+    if row.queue == "batch":
+        nice = max(nice, BATCH_NICE)
     stop = threading.Event()
     beat = threading.Thread(target=_beat, args=(db, job_id, attempt, stop), daemon=True,
                             name=f"render-job-heartbeat-{job_id[:8]}")
@@ -385,6 +391,16 @@ def _maybe_prune(db: Database) -> None:
         prune(db)
     except Exception:  # noqa: BLE001 - housekeeping must never fail a render
         log.warning("pruning old render jobs failed", exc_info=True)
+
+
+def states(db: Database, job_ids: Iterable[str]) -> dict[str, str]:
+    """The state of each job of *job_ids* that exists, in one query (for a poller of many jobs)."""
+    ids = list(dict.fromkeys(job_ids))
+    if not ids:
+        return {}
+    with db.session() as session:
+        rows = session.execute(select(RenderJobRow.id, RenderJobRow.state).where(RenderJobRow.id.in_(ids)))
+        return dict(rows.all())
 
 
 def get_job(db: Database, job_id: str) -> dict | None:

@@ -135,6 +135,8 @@ class WarmPool:
         #: Supervisor+worker pairs the zygote keeps ready.
         self.spares = min(self.size, MAX_SPARES)
         self.preload: tuple[str, ...] = ("build123d",) if settings.render_preload_build123d else ()
+        #: Whether jobs mesh on OCC's thread pool (``render_parallel_mesh``).
+        self.parallel_mesh = settings.render_parallel_mesh
         self._slots: queue.Queue[int] = queue.Queue()
         for slot in range(self.size):
             self._slots.put(slot)
@@ -244,7 +246,7 @@ class WarmPool:
                   "tolerance": job.tolerance, "angular_tolerance": job.angular_tolerance,
                   "parts": list(job.parts), "limits": self.limits.as_dict(), "kind": job.kind,
                   "part_files": dict(job.part_files), "max_triangles": job.max_triangles,
-                  "nice": job.nice}
+                  "nice": job.nice, "parallel_mesh": self.parallel_mesh}
         return header, [bytes(job.files[n]) for n in names]
 
     def _render(self, job: RenderJob, slot: int) -> tuple[dict, list[Path], Spool, socket.socket, float]:
@@ -340,7 +342,7 @@ class WarmPool:
         zygote = self._zygote
         return {"size": self.size, "sandbox": self.sandbox.mode, "sandbox_detail": self.sandbox.describe(),
                 "zygote_pid": self.zygote_pid, "zygote": zygote.info if zygote else None,
-                "limits": self.limits.as_dict(), "starts": self.starts}
+                "limits": self.limits.as_dict(), "starts": self.starts, "parallel_mesh": self.parallel_mesh}
 
 
 _pools: dict[tuple, WarmPool] = {}
@@ -349,7 +351,8 @@ _pools_lock = threading.Lock()
 
 def _pool_key(settings: Settings) -> tuple:
     return (settings.render_pool_size, settings.render_timeout, settings.render_cpu_seconds,
-            settings.render_memory_mb, settings.render_max_output_mb, settings.render_use_bwrap)
+            settings.render_memory_mb, settings.render_max_output_mb, settings.render_use_bwrap,
+            settings.render_parallel_mesh)
 
 
 def get_pool(settings: Settings) -> WarmPool:

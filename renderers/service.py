@@ -262,7 +262,7 @@ def produce(snap: DesignSnapshot, canonical: Mapping[str, Any], formats: list[st
         helper = converter.limits_for(settings)
         caps.check(triangles, list(formats), memory_bytes=helper.memory_bytes, cpu_seconds=helper.cpu_seconds,
                    limit=max_triangles, parts=len(parts), ref=snap.ref)
-        converted, out.conversion = converter.convert(settings, request, inputs, out.spool)
+        converted, out.conversion = converter.convert(settings, request, inputs, out.spool, nice=nice)
         produced = [Produced(c.format, c.part, c.path, c.stats, parts if c.part is None else ())
                     for c in converted]
     except BaseException:

@@ -79,6 +79,51 @@ def test_run_job_renders_and_records_the_files(db, settings, widget):
     assert jobs.get_job(db, job_id)["status"] == "done"
 
 
+class NicePool(FakePool):
+    """A fake pool that notes the niceness each job was asked to build at."""
+
+    def __init__(self):
+        super().__init__()
+        self.nices: list[int] = []
+
+    def render(self, job):
+        self.nices.append(job.nice)
+        return super().render(job)
+
+
+def test_batch_jobs_build_niced_and_previews_do_not(db, settings, widget):
+    pool = NicePool()
+    batch = jobs.create_job(db, widget, {"width": 21}, ["stl"], "normal", None, "batch")
+    preview = jobs.create_job(db, widget, {"width": 22}, ["stl"], "normal", None, "preview")
+    waited_for = jobs.create_job(db, widget, {"width": 23}, ["stl"], "normal", None, "batch")
+    # Somebody now waits for it at a page: it moves to the preview queue and builds at full priority.
+    assert jobs.create_job(db, widget, {"width": 23}, ["stl"], "normal", None, "preview") == waited_for
+    speculative = jobs.create_job(db, widget, {"width": 24}, ["stl"], "normal", None, "batch")
+    for job_id in (batch, preview, waited_for):
+        assert jobs.run_job(settings, db, job_id, pool=pool)["status"] == "done"
+    assert jobs.run_job(settings, db, speculative, pool=pool, nice=15)["status"] == "done"
+    assert pool.nices == [jobs.BATCH_NICE, 0, 0, 15]
+
+
+def test_states_reads_many_jobs_at_once(db, settings, widget):
+    a = jobs.create_job(db, widget, {"width": 26}, ["stl"], "normal", None, "preview")
+    b = jobs.create_job(db, widget, {"width": 27}, ["stl"], "normal", None, "preview")
+    jobs.run_job(settings, db, a, pool=FakePool())
+    assert jobs.states(db, [a, b, a, "0" * 32]) == {a: "done", b: "queued"}
+    assert jobs.states(db, []) == {}
+
+
+def test_a_message_for_no_job_is_dropped_and_one_for_a_job_runs_it(db, settings, widget):
+    from renderers.job_delivery import deliver
+
+    pool = FakePool()
+    assert deliver(settings, db, "0" * 32, pool=pool) is None and pool.calls == 0
+    job_id = jobs.create_job(db, widget, {"width": 28}, ["stl"], "normal", None, "preview")
+    done = deliver(settings, db, job_id, pool=pool)
+    assert done["state"] == "done" and done["attempts"] == 1 and pool.calls == 1
+    assert deliver(settings, db, job_id, pool=pool)["attempts"] == 1 and pool.calls == 1  # a redelivery
+
+
 def test_a_done_job_whose_files_left_the_cache_is_queued_again(db, settings, widget):
     job_id = jobs.create_job(db, widget, {"width": 26}, ["stl"], "normal", None, "preview")
     jobs.run_job(settings, db, job_id, pool=FakePool())

@@ -141,6 +141,12 @@ def test_the_helper_converts_and_its_files_round_trip(tmp_path):
             loaded = trimesh.load(r.path, force="mesh", file_type=r.format)
             assert len(loaded.faces) == 12
         assert figures["peaks"]["VmPeak"] > 0
+        base = figures["nice"]
+        # A batch or speculative render's conversion yields the CPU as its build did.
+        _, niced = converter.convert(settings, request(["glb"], 12), [stl], spool, nice=10)
+        assert niced["nice"] == min(19, base + 10)
+        _, again = converter.convert(settings, request(["glb"], 12), [stl], spool)
+        assert again["nice"] == base  # each conversion is a fresh child: nothing stays niced
 
 
 def test_the_helper_is_stopped_at_its_memory_limit_and_the_next_conversion_works(tmp_path):

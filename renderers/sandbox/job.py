@@ -155,8 +155,9 @@ def normalise(result: Any, declared: list[str]) -> tuple[cq.Shape, dict[str, cq.
     return combined, ordered, step_source
 
 
-def _export_stl(shape: cq.Shape, path: str, tolerance: float, angular: float) -> None:
-    if not shape.exportStl(path, tolerance, angular, False, False, True):
+def _export_stl(shape: cq.Shape, path: str, tolerance: float, angular: float, parallel: bool = True) -> None:
+    # ascii=False, relative=False (tolerances in model units), parallel: BRepMesh's threads.
+    if not shape.exportStl(path, tolerance, angular, False, False, parallel):
         raise JobFailure(INVALID_GEOMETRY, "the shape could not be tessellated")
 
 
@@ -220,15 +221,18 @@ def _defines_build(source: str) -> bool:
 
 def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], tolerance: float,
                      angular: float, declared: list[str], outdir: str, kind: str = CADQUERY,
-                     part_files: dict[str, str] | None = None, max_triangles: int | None = None) -> dict:
+                     part_files: dict[str, str] | None = None, max_triangles: int | None = None,
+                     parallel_mesh: bool = True) -> dict:
     """Make the model and write ``<stem>.stl`` (always) and ``<stem>.<fmt>`` per shape format into *outdir*.
 
     :param kind: design.toml's kind: code that is run, or (``static``) *part_files*
         (part name -> file in the job folder) that are read.
+    :param parallel_mesh: tessellate with OCC's thread pool (a thread per core) rather than on
+        this thread (see ``render_parallel_mesh``).
     """
     if kind == STATIC:
         return _static(part_files or {}, formats, tolerance, angular, declared, outdir,
-                       max_triangles or uploads.DEFAULT_MAX_TRIANGLES)
+                       max_triangles or uploads.DEFAULT_MAX_TRIANGLES, parallel_mesh)
     if kind not in (CADQUERY, CQGI, BUILD123D):
         raise JobFailure(SCRIPT_ERROR, f"unknown model kind {kind!r}")
     started = time.perf_counter()
@@ -240,14 +244,14 @@ def build_and_export(files: dict[str, bytes], params: dict, formats: list[str], 
     except Exception as exc:
         raise _classify(exc, filename, "reading build()'s result failed") from None
     built = time.perf_counter()
-    _export_all(combined, parts, step_source, formats, tolerance, angular, outdir)
+    _export_all(combined, parts, step_source, formats, tolerance, angular, outdir, parallel_mesh)
     done = time.perf_counter()
     return {"ok": True, "parts": list(parts), "build_seconds": round(built - started, 6),
             "export_seconds": round(done - built, 6)}
 
 
 def _export_all(combined: cq.Shape, parts: dict[str, cq.Shape], step_source: Any, formats: list[str],
-                tolerance: float, angular: float, outdir: str) -> None:
+                tolerance: float, angular: float, outdir: str, parallel_mesh: bool = True) -> None:
     targets: list[tuple[str | None, cq.Shape]] = [(name, shape) for name, shape in parts.items()]
     targets.append((None, combined))
     try:
@@ -255,7 +259,7 @@ def _export_all(combined: cq.Shape, parts: dict[str, cq.Shape], step_source: Any
             stem = part_stem(name)
             if name is not None or not parts:
                 # The whole model's mesh is the parts' meshes joined (by the host).
-                _export_stl(shape, f"{outdir}/{stem}.stl", tolerance, angular)
+                _export_stl(shape, f"{outdir}/{stem}.stl", tolerance, angular, parallel_mesh)
             if "step" in formats:
                 _export_step(step_source if name is None else shape, f"{outdir}/{stem}.step")
             if "svg" in formats:
@@ -269,7 +273,7 @@ def _export_all(combined: cq.Shape, parts: dict[str, cq.Shape], step_source: Any
 
 
 def _static(part_files: dict[str, str], formats: list[str], tolerance: float, angular: float,
-            declared: list[str], outdir: str, max_triangles: int) -> dict:
+            declared: list[str], outdir: str, max_triangles: int, parallel_mesh: bool = True) -> dict:
     """Read a static design's part files and write the same outputs a model's build would."""
     started = time.perf_counter()
     if not part_files:
@@ -301,7 +305,7 @@ def _static(part_files: dict[str, str], formats: list[str], tolerance: float, an
             combined, parts, step_source = normalise({n: shapes[n] for n in names}, declared)
         else:
             combined, parts, step_source = normalise(shapes[names[0]], declared)
-        _export_all(combined, parts, step_source, formats, tolerance, angular, outdir)
+        _export_all(combined, parts, step_source, formats, tolerance, angular, outdir, parallel_mesh)
         return {"ok": True, "parts": list(parts), "build_seconds": round(built - started, 6),
                 "export_seconds": round(time.perf_counter() - built, 6)}
     try:

@@ -50,6 +50,7 @@ class Job:
         # A static design's parts: name -> file of the job (checked like every file name).
         self.part_files = {str(k): _safe_relpath(str(v)) for k, v in dict(header.get("part_files") or {}).items()}
         self.max_triangles = int(header.get("max_triangles") or 0) or None
+        self.parallel_mesh = bool(header.get("parallel_mesh", True))
         self.limits = confine.Limits(**header["limits"])
         slot = int(header["slot"])
         self.uid = self.gid = (uid_base + slot) if uid_base is not None else None
@@ -149,7 +150,8 @@ def _main(go: socket.socket, result_w: int, log_w: int, uid_base: int | None, is
 
         result = job_module.build_and_export(job.files, job.params, job.formats, job.tolerance, job.angular,
                                              job.declared, str(header["workdir"]), kind=job.kind,
-                                             part_files=job.part_files, max_triangles=job.max_triangles)
+                                             part_files=job.part_files, max_triangles=job.max_triangles,
+                                             parallel_mesh=job.parallel_mesh)
         result["worker_marks"] = {"started": started, "confined": confined, "done": time.monotonic()}
     except JobRefused as exc:
         result = {"ok": False, "category": "sandbox-failure", "message": str(exc), "traceback": []}
