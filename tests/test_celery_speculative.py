@@ -13,12 +13,12 @@ import redis
 from sqlalchemy import func, select
 
 from opendesign.catalogue import removal
-from opendesign.catalogue.importer import import_designs
 from opendesign.config import load_settings
 from opendesign.models import Artifact, RenderJobRow
 from renderers.capacity import Capacity
-from tests.celery_support import RedisServer, Worker, wait_for, wait_for_workers
-from tests.test_celery_workers import NAPPING_MODEL, PARAMETERS, PARTS
+from tests.celery_support import Worker, wait_for, wait_for_workers
+from tests.test_celery_web import napper  # noqa: F401 - a fixture
+from tests.test_celery_workers import broker  # noqa: F401 - a fixture
 from web import create_app
 from web.speculative_budgets import Guard, RedisBudget
 
@@ -28,20 +28,6 @@ AHEAD = "format=glb&quality=draft&speculative=1"
 def _app(db, settings, **config):
     return create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": db, "MIGRATE": False,
                        "SECRET_KEY": "test-secret", "SERVER_NAME": "localhost", **config})
-
-
-@pytest.fixture
-def broker(tmp_path):
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def napper(db, make_design):
-    make_design("napper", model=NAPPING_MODEL, parameters=PARAMETERS, parts=PARTS)
-    assert import_designs(db, [make_design.root]).ok
-    return "napper"
 
 
 @pytest.fixture
