@@ -35,7 +35,6 @@ export function createView(host) {
     camera.updateProjectionMatrix();
   }
   fit();
-  new ResizeObserver(fit).observe(canvas);
 
   function frame(object) {
     const box = new THREE.Box3().setFromObject(object);
@@ -58,15 +57,28 @@ export function createView(host) {
     scene.add(object);
     // The camera stays where the user left it across parameter changes; only the first model is framed.
     if (!framed) { frame(object); framed = true; }
+    requestDraw();
   }
 
   function draw() { renderer.render(scene, camera); }
 
-  (function loop() {
-    controls.update();
-    draw();
-    requestAnimationFrame(loop);
-  })();
+  // Frames are drawn on demand (a new model, a resize, the user orbiting, damping settling), not 60 times
+  // a second for a still picture: an idle page costs a phone no battery, and a laptop rendering the same
+  // model locally no CPU taken from the render.
+  let requested = false;
+  function requestDraw() {
+    if (requested) return;
+    requested = true;
+    requestAnimationFrame(() => {
+      requested = false;
+      const moving = controls.update();  // true while damping still moves the camera
+      draw();
+      if (moving) requestDraw();
+    });
+  }
+  controls.addEventListener("change", requestDraw);
+  new ResizeObserver(() => { fit(); requestDraw(); }).observe(canvas);
+  requestDraw();
 
   return {
     show,
