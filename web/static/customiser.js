@@ -62,6 +62,34 @@ function neighbours(form, name, direction) {
   return out;
 }
 
+// Whether typing more characters at the end of *text* could still give a value *field* accepts
+// (within min..max, on the step grid's decimals). When it cannot, the typed value is complete: a
+// width of 120-400 typed as "250" renders at once, while "25" waits for the debounce (a third
+// digit may follow). Unparsed or out-of-range text may be a prefix too: it waits.
+export function mayGrow(text, { min = "", max = "", step = "any" } = {}) {
+  const t = String(text).trim();
+  if (!/^-?\d+(\.\d*)?$/.test(t)) return true;
+  const low = min === "" ? -Infinity : Number(min), high = max === "" ? Infinity : Number(max);
+  const value = Number(t);
+  if (!(value >= low && value <= high)) return true;
+  const sign = t.startsWith("-") ? -1 : 1;
+  const [whole, fraction] = t.replace("-", "").split(".");
+  const stepDecimals = step === "any" ? Infinity : (String(step).split(".")[1] || "").length;
+  // Values between a and b (a <= b, in magnitude) with the sign of the text: any within bounds?
+  const reachable = (a, b) => (sign > 0 ? a <= high && b >= low : -a >= low && -b <= high);
+  if (fraction !== undefined) {
+    const f = fraction.length;
+    return f < stepDecimals && reachable(Math.abs(value), Math.abs(value) + 10 ** -f);
+  }
+  if (Number(whole) === 0 || stepDecimals > 0) return true;  // "0" or "12" of "12.5" may go on
+  for (let scale = 10; scale <= 1e15; scale *= 10) {
+    const a = Number(whole) * scale, b = (Number(whole) + 1) * scale - 1;
+    if (reachable(a, b)) return true;
+    if (sign > 0 ? a > high : -a < low) return false;
+  }
+  return false;
+}
+
 export function createCustomiser(form) {
   const listeners = [];
   const sliders = addSliders(form);
@@ -82,8 +110,12 @@ export function createCustomiser(form) {
   for (const [key, value] of values()) previous.set(key, value);
 
   form.addEventListener("input", (event) => {
-    const name = event.target.name || event.target.dataset.for || null;
-    emit(event.target.type !== "range" && /^(insert|delete)/.test(event.inputType || ""), name);
+    const field = event.target;
+    const name = field.name || field.dataset.for || null;
+    // Typing waits for the next keystroke (debounced), unless no keystroke can follow usefully.
+    const typing = field.type !== "range" && /^(insert|delete)/.test(event.inputType || "")
+      && (field.type !== "number" || mayGrow(field.value, field));
+    emit(typing, name);
   });
   form.addEventListener("change", (event) => emit(false, event.target.name || event.target.dataset.for || null));
 

@@ -12,8 +12,9 @@
 // step of a hand on a slider is often a cache hit. One offer at a time, and none once the user
 // changes something again.
 
-// Typing is debounced (so "25" does not first render 2); a discrete change (spinner, arrow keys,
-// slider, select, checkbox, a preset, leaving a field) is sent at once.
+// Typing is debounced (so "25" does not first render 2) unless the typed number is complete (no
+// further digit gives a value the field accepts, see customiser.js `mayGrow`); a discrete change
+// (spinner, arrow keys, slider, select, checkbox, a preset, leaving a field) is sent at once.
 export const DEBOUNCE_MS = 150;
 
 // Timings (parameter change -> new mesh drawn) for the browser test to read, and where each went:
