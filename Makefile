@@ -11,6 +11,9 @@ BIN := $(VENV)/bin
 INSTALL_STAMP := $(VENV)/.installed-stamp
 export OPENDESIGN_HOME ?= $(CURDIR)/var
 PYTEST_ARGS ?=
+# Processes the fast suite runs in (pytest-xdist; "auto": one per core, 0: in this process). The
+# slow tests (browser, sandbox stress, cluster) run in one process: they time and load the machine.
+TEST_WORKERS ?= auto
 
 .PHONY: help install npm serve catalogue test test-slow test-all bench bundles clean cluster
 
@@ -47,14 +50,15 @@ npm: $(NPM_STAMP) ## Install the web front-end packages from package-lock.json
 serve: catalogue $(NPM_STAMP) ## Install, import designs/, build the search index and serve http://127.0.0.1:5000
 	$(BIN)/opendesign serve --host 127.0.0.1 --port 5000
 
-test: install $(NPM_STAMP) ## Run the fast test suite
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+test: install $(NPM_STAMP) ## Run the fast test suite (on every core: TEST_WORKERS=auto)
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-slow: install $(NPM_STAMP) ## Run only the slow tests (browser, sandbox stress)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
-test-all: install $(NPM_STAMP) ## Run every test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test-all: install $(NPM_STAMP) ## Run every test (the fast ones on every core, then the slow ones)
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; }
 
 bench: install ## Run the benchmarks and print their tables
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done

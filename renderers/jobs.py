@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -214,14 +214,17 @@ def create_job(db: Database, snapshot_or_version, params: Mapping[str, Any] | No
     return req.id
 
 
+def _worker_lost(row: RenderJobRow, now: datetime) -> bool:
+    """Whether *row* is running with a stale heartbeat: the worker that claimed it died or hangs."""
+    stale = now - timedelta(seconds=STALE_SECONDS)
+    return row.state == "running" and (as_utc(row.heartbeat_at) or stale) <= stale
+
+
 def needs_dispatch(db: Database, job_id: str) -> bool:
     """Whether *job_id* waits for a worker: queued, or running with a stale heartbeat (its worker died)."""
-    cutoff = utcnow() - timedelta(seconds=STALE_SECONDS)
     with db.session() as session:
         row = session.get(RenderJobRow, job_id)
-        if row is None:
-            return False
-        return row.state == "queued" or (row.state == "running" and (as_utc(row.heartbeat_at) or cutoff) <= cutoff)
+        return row is not None and (row.state == "queued" or _worker_lost(row, utcnow()))
 
 
 def orphaned_queue(db: Database, job_id: str, queued_for: float = ORPHAN_SECONDS) -> str | None:
@@ -237,12 +240,8 @@ def orphaned_queue(db: Database, job_id: str, queued_for: float = ORPHAN_SECONDS
         row = session.get(RenderJobRow, job_id)
         if row is None:
             return None
-        if row.state == "queued" and as_utc(row.updated_at) <= now - timedelta(seconds=queued_for):
-            return row.queue
-        stale = now - timedelta(seconds=STALE_SECONDS)
-        if row.state == "running" and (as_utc(row.heartbeat_at) or stale) <= stale:
-            return row.queue
-        return None
+        unclaimed = row.state == "queued" and as_utc(row.updated_at) <= now - timedelta(seconds=queued_for)
+        return row.queue if unclaimed or _worker_lost(row, now) else None
 
 
 def enqueue(db: Database, dispatcher, snapshot_or_version, params: Mapping[str, Any] | None,
