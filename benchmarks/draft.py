@@ -4,7 +4,9 @@ On every seed design with a bounded number parameter, in one run, for values no
 one rendered (draft GLB, the live preview's request), interleaved so load on a
 shared machine hits every variant alike:
 
-(render)   the whole sandboxed render of one draft GLB (``service.produce``);
+(render)   the whole sandboxed render of one draft GLB (``service.produce``), and its stages
+           (hand-off to the supervisor, job folder, worker start and confinement, build,
+           export, report, reading the outputs back, conversion to GLB);
 (store)    writing that GLB to the cache with and without the fsyncs (``durable``);
 
 and, in this process and unsandboxed (timing only, seed code), where a render's
@@ -98,12 +100,17 @@ def bench(slug: str, db, settings, pool, store, count: int) -> dict | None:
     builds: list[float] = []
     stores: dict[str, list[float]] = {"durable": [], "no_fsync": []}
     shares = []
+    stages: dict[str, list[float]] = {}  # where the sandboxed render's time went (seconds)
     for params in sets:
         canonical = service.canonical_parameters(snap, params)
         started = time.perf_counter()
         produced, out = service.produce(snap, canonical, ["glb"], DRAFT, pool, max_triangles=10**7)
         renders.append(time.perf_counter() - started)
         builds.append(out.build_seconds or 0.0)
+        for stage, seconds in {**out.timings, "build": out.build_seconds, "export": out.export_seconds,
+                               "convert": out.conversion.get("wall_seconds")}.items():
+            if isinstance(seconds, int | float):
+                stages.setdefault(stage, []).append(seconds)
         meta = ArtifactMeta(format="glb", quality="draft")
         for n, (label, durable) in enumerate((("durable", True), ("no_fsync", False)) * 3):
             key = hashlib.sha256(f"{slug}{params}{label}{n}{time.time_ns()}".encode()).hexdigest()
@@ -116,6 +123,7 @@ def bench(slug: str, db, settings, pool, store, count: int) -> dict | None:
     med = statistics.median
     return {"design": slug, "values": len(sets), "render_s": med(renders), "sandbox_build_s": med(builds),
             "store_ms": {k: med(v) * 1000 for k, v in stores.items()},
+            "stages_ms": {k: med(v) * 1000 for k, v in stages.items()},
             "in_process": {k: med(x[k] for x in shares) for k in shares[0]} if shares else None}
 
 
@@ -147,6 +155,9 @@ def print_table(rows: list[dict]) -> None:
     for name in SCALES:
         print(f"  tessellation {name} / 0.5 mm: time {med(r['in_process'][f'tess_{name}'] / r['in_process']['tess_draft'] for r in timed):.2f}, "
               f"triangles {med(r['in_process'][f'tris_{name}'] / r['in_process']['tris_draft'] for r in timed):.2f}")
+    stage_names = list(dict.fromkeys(k for r in rows for k in r["stages_ms"]))
+    print("  stages of the sandboxed render, median of design medians (ms): " + ", ".join(
+        f"{k} {med(r['stages_ms'][k] for r in rows if k in r['stages_ms']):.1f}" for k in stage_names))
     print(f"  tessellation at 0.5 mm: median {med(r['in_process']['tess_draft'] / r['render_s'] for r in timed):.1%} "
           "of the sandboxed render")
     print(f"  compiling+executing model.py: median "

@@ -84,11 +84,14 @@ class Worker:
     """One ``opendesign worker`` subprocess (its own warm pool and zygote)."""
 
     def __init__(self, env: dict[str, str], name: str, log_dir: Path, concurrency: int = 1,
-                 queues: str = "preview,batch", extra: tuple[str, ...] = ()):
+                 queues: str = "preview,batch", extra: tuple[str, ...] = (), cpus: str | None = None):
+        """*cpus*: run the worker (and all it starts) on these CPUs only (``taskset -c``), as a host of its own."""
         self.name = f"{name}@test"
         self.log_path = log_dir / f"worker-{name}.log"
         argv = [sys.executable, "-m", "renderers.worker_cli", "--concurrency", str(concurrency),
                 "--queues", queues, "--hostname", self.name, *extra]
+        if cpus is not None:
+            argv = ["taskset", "-c", cpus, *argv]
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, env={**os.environ, **env, "PYTHONPATH": str(REPO)}, cwd=REPO,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
