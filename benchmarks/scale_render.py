@@ -175,7 +175,11 @@ class Bench:
         if self.vary is None:
             return self.submit("scale-probe", {"width": float(next(self.widths)), "nap": self.nap}, ["stl"], queue)
         name, values = self.vary
-        return self.submit(self.design, {name: values[next(self.steps)]}, ["stl"], queue)
+        step = next(self.steps)
+        if step >= len(values):  # every job must be a new render, never a cache hit
+            raise SystemExit(f"{self.design}'s {name} has {len(values)} distinct values, used up: "
+                             "ask for fewer --rounds (each takes 40)")
+        return self.submit(self.design, {name: values[step]}, ["stl"], queue)
 
     def wait(self, ids: list[str], timeout: float = 1800) -> None:
         def all_finished():
