@@ -265,3 +265,23 @@ def test_postgres_candidates_come_from_a_bounded_sort(request, monkeypatch):
             assert sorts == ["top-N heapsort"], (sort, sorts)
     finally:
         index.engine.dispose()
+
+
+def test_postgres_searches_plan_with_their_words_as_constants(request):
+    """Every search statement gets a custom plan (its tsqueries folded once), even once psycopg has prepared
+    it: a generic plan parses websearch_to_tsquery($1) again for every match."""
+    from sqlalchemy import text
+
+    index = _pg_index(request)
+    try:
+        index.rebuild(make_docs(30))
+        with index.engine.connect() as conn, conn.begin():
+            bound = index.bound(conn)
+            for _ in range(7):  # past psycopg's prepare threshold (5)
+                assert bound.search(SearchQuery("solar", limit=5)).total
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+            plans = conn.execute(text("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                      "WHERE statement LIKE 'WITH m AS MATERIALIZED%'")).all()
+            assert plans and all(generic == 0 and custom >= 2 for generic, custom in plans)
+    finally:
+        index.engine.dispose()
