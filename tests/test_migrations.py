@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the schema the models describe; 0006 and 0011 downgrade cleanly."""
+"""The Alembic migrations build exactly the schema the models describe; 0006, 0011 and 0012 downgrade cleanly."""
 
 from __future__ import annotations
 
@@ -67,6 +67,44 @@ def test_search_filter_keys_migration_fills_the_rows_already_indexed(pg_url, tmp
         water = index.search(SearchQuery("", filters={"category": ("Water",)}, limit=100))
         assert {h.slug for h in water.hits} == {f"design-{i}" for i in range(0, 12, 3)} and water.total == 4
         assert index.search(SearchQuery("category:WATER", limit=100)).total == 4
+        assert _differences(db) == []
+    finally:
+        command.upgrade(config, "head")
+        _truncate_search(db.engine)
+        db.dispose()
+
+
+def test_search_facet_ids_migration_fills_the_rows_already_indexed(pg_url, tmp_path):
+    """0012 on a PostgreSQL index that already holds documents: facet counts stay right without a rebuild,
+    and a facet value first written after it gets an id of its own."""
+    import dataclasses
+
+    from opendesign.config import load_settings
+    from opendesign.db import Database
+    from opendesign.search import SearchQuery
+    from opendesign.search.pg_index import PostgresSearchIndex
+
+    from .conftest import _truncate_search
+    from .test_search_safety import make_docs
+
+    db = Database(load_settings(environ={}, database_url=pg_url, home=str(tmp_path)))
+    config = db._alembic_config()
+    try:
+        _truncate_search(db.engine)
+        index = PostgresSearchIndex(db.engine)
+        docs = make_docs(12)
+        index.rebuild(docs)
+        command.downgrade(config, "0011")
+        assert not inspect(db.engine).has_table("search_facet")
+        command.upgrade(config, "head")
+        facets = index.search(SearchQuery("", limit=0)).facets
+        assert {v.value: v.count for v in facets["category"]} == {"water": 4, "energy": 4, "shelter": 4}
+        assert {v.value: v.count for v in facets["process"]} == {"fdm": 12}
+        index.apply([dataclasses.replace(docs[0], category="mobility", processes=("cnc",))])
+        facets = index.search(SearchQuery("", limit=0)).facets
+        assert {v.value: v.count for v in facets["category"]} == {"water": 3, "energy": 4, "shelter": 4,
+                                                                   "mobility": 1}
+        assert {v.value: v.count for v in facets["process"]} == {"fdm": 11, "cnc": 1}
         assert _differences(db) == []
     finally:
         command.upgrade(config, "head")

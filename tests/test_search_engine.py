@@ -165,3 +165,123 @@ def test_a_suggestion_between_equally_common_words_is_the_same_on_both_backends(
                    dataclasses.replace(base, slug="b", title="Sonar rack", content_hash="b" * 64, **neutral)])
     results = index.search(SearchQuery("sooar"))
     assert results.total == 0 and results.suggestion == "sonar"
+
+
+def _pg_index(request):
+    from opendesign.search.pg_index import PostgresSearchIndex
+
+    from .conftest import _truncate_search
+
+    engine = make_engine(request.getfixturevalue("pg_url"))
+    _truncate_search(engine)
+    return PostgresSearchIndex(engine)
+
+
+def test_postgres_cheap_rank_skips_only_vectors_that_cannot_rank(request, monkeypatch):
+    """Past the fully ranked candidates a hit's score is ts_rank_cd of its ``ranked`` vector (title, tags,
+    summary): the rank is left out (0) only where that vector does not match, as ts_rank_cd would give 0."""
+    from sqlalchemy import text
+
+    from opendesign.search import pg_page
+
+    monkeypatch.setattr(pg_page, "CANDIDATES", 3)
+    index = _pg_index(request)
+    try:
+        docs = make_docs(40)
+        docs = [dataclasses.replace(d, title=f"Sprocket {d.title}") if i % 3 == 0 else
+                dataclasses.replace(d, readme=d.readme + " Add a sprocket.") for i, d in enumerate(docs)]
+        index.rebuild(docs)
+        hits = index.search(SearchQuery("sprocket", limit=100)).hits
+        assert len(hits) == 40
+        with index.engine.connect() as conn:
+            expected = dict(conn.execute(text(
+                "SELECT slug, ts_rank_cd(CAST(:w AS real[]), ranked, to_tsquery('english', 'sprocket'), 1) "
+                "FROM search_document"), {"w": pg_page.RANK_WEIGHTS}).all())
+        beyond = hits[pg_page.CANDIDATES:]
+        assert [h.score for h in beyond] == [round(expected[h.slug], 4) for h in beyond]
+        assert {h.score > 0 for h in beyond} == {True, False}  # title matches ranked, body-only ones 0
+    finally:
+        index.engine.dispose()
+
+
+def test_postgres_cheap_rank_guard_keeps_ranks_of_queries_with_not(request):
+    """A NOT can hold inside a cover where the whole vector fails the query: such queries rank everywhere."""
+    from sqlalchemy import text
+
+    from opendesign.search import pg_page
+    from opendesign.search.pg_query import SqlQuery
+
+    index = _pg_index(request)
+    try:
+        base = make_docs(1)[0]
+        index.rebuild([dataclasses.replace(base, slug=f"d{i}", title=title, content_hash=f"{i:064x}")
+                       for i, title in enumerate(["Rotor spur gear", "Gear rotor", "Rotor", "Stove"])])
+        ranks = {}
+        for q in ("to_tsquery('english', 'rotor & !gear')", "to_tsquery('english', 'rotor')",
+                  "to_tsquery('english', 'spur <-> gear')"):
+            sql = SqlQuery("TRUE", q, q)
+            with index.engine.connect() as conn:
+                ranks[q] = conn.execute(text(f"SELECT {pg_page.cheap_rank(sql)}, {pg_page.rank(sql, 'ranked')}, "
+                                             f"ranked @@ {q} FROM search_document")).all()
+            assert [guarded for guarded, _, _ in ranks[q]] == [plain for _, plain, _ in ranks[q]]
+        # "Rotor spur gear" fails 'rotor & !gear' as a whole yet ranks above 0 (the cover is "rotor" alone):
+        # a guard of ``@@`` alone would zero it.
+        with_not = ranks["to_tsquery('english', 'rotor & !gear')"]
+        assert any(plain > 0 and not matched for _, plain, matched in with_not)
+    finally:
+        index.engine.dispose()
+
+
+def test_postgres_candidates_come_from_a_bounded_sort(request, monkeypatch):
+    """The best candidates are picked by a top-N sort of the matches, not by sorting every match (which
+    numbering them over the whole match set forced)."""
+    import json
+
+    from sqlalchemy import text
+
+    from opendesign.search import pg_page, querying
+    from opendesign.search.pg_query import translate
+
+    monkeypatch.setattr(pg_page, "CANDIDATES", 5)
+    index = _pg_index(request)
+    try:
+        index.rebuild(make_docs(90))
+        for sort in ("relevance", "newest"):
+            sql = translate(querying.parse("build"))
+            statement, params = pg_page.statement(sql, sql.where, sort, 5, 0, True, True)
+            with index.engine.connect() as conn:
+                plan = conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + statement),
+                                    {**sql.params, **params}).scalar_one()
+            plan = plan if isinstance(plan, list) else json.loads(plan)
+            sorts = []
+
+            def walk(node):
+                if node["Node Type"] == "Sort" and any(c.get("CTE Name") == "m" for c in node.get("Plans", [])):
+                    sorts.append(node["Sort Method"])
+                for child in node.get("Plans", []):
+                    walk(child)
+
+            walk(plan[0]["Plan"])
+            assert sorts == ["top-N heapsort"], (sort, sorts)
+    finally:
+        index.engine.dispose()
+
+
+def test_postgres_searches_plan_with_their_words_as_constants(request):
+    """Every search statement gets a custom plan (its tsqueries folded once), even once psycopg has prepared
+    it: a generic plan parses websearch_to_tsquery($1) again for every match."""
+    from sqlalchemy import text
+
+    index = _pg_index(request)
+    try:
+        index.rebuild(make_docs(30))
+        with index.engine.connect() as conn, conn.begin():
+            bound = index.bound(conn)
+            for _ in range(7):  # past psycopg's prepare threshold (5)
+                assert bound.search(SearchQuery("solar", limit=5)).total
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+            plans = conn.execute(text("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                      "WHERE statement LIKE 'WITH m AS MATERIALIZED%'")).all()
+            assert plans and all(generic == 0 and custom >= 2 for generic, custom in plans)
+    finally:
+        index.engine.dispose()

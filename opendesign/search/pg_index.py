@@ -46,17 +46,32 @@ _HIT_COLUMNS = ", ".join(HIT_COLUMNS)
 
 _INSERT = text(f"""
 INSERT INTO search_document (slug, version, title, summary, category, license, tags, authors, licenses, families,
-    processes, countries, has_makers, facets, filter_keys, forks, productions, published, content_hash, doc_hash,
-    parents, spell, title_tsv, tags_tsv, summary_tsv, body_tsv, authors_tsv, makers_tsv, document, ranked)
+    processes, countries, has_makers, facets, filter_keys, facet_ids, forks, productions, published, content_hash,
+    doc_hash, parents, spell, title_tsv, tags_tsv, summary_tsv, body_tsv, authors_tsv, makers_tsv, document, ranked)
 SELECT :slug, :version, :title, :summary, :category, :license, :tags, :authors, :licenses, :families,
-    :processes, :countries, :has_makers, :facets, :filter_keys, :forks, :productions, :published, :content_hash,
-    :doc_hash, :parents, :spell, t, g, s, b, a, m,
+    :processes, :countries, :has_makers, :facets, :filter_keys,
+    ARRAY(SELECT f.id FROM unnest(CAST(:facets AS text[])) WITH ORDINALITY AS k(key, n)
+          JOIN search_facet AS f ON f.key = k.key ORDER BY k.n),
+    :forks, :productions, :published, :content_hash, :doc_hash, :parents, :spell, t, g, s, b, a, m,
     setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C') || setweight(b, 'D'),
     setweight(t, 'A') || setweight(g, 'B') || setweight(s, 'C')
 FROM (SELECT to_tsvector('{STEMMED}', :title) AS t, to_tsvector('{STEMMED}', :tag_text) AS g,
              to_tsvector('{STEMMED}', :summary) AS s, to_tsvector('{STEMMED}', :body) AS b,
              to_tsvector('{PLAIN}', :author_text) AS a, to_tsvector('{PLAIN}', :maker_text) AS m) AS v
 """)
+
+
+#: New facet entries get their ids (pg_tables.search_facet) before the rows that hold them are written.
+#: Only the keys not there yet draw an id (a conflicting insert would use up a number of the sequence).
+_NEW_FACETS = text("INSERT INTO search_facet (key) SELECT DISTINCT k FROM unnest(CAST(:keys AS text[])) AS k "
+                   "WHERE NOT EXISTS (SELECT 1 FROM search_facet AS f WHERE f.key = k) ORDER BY k "
+                   "ON CONFLICT (key) DO NOTHING")
+
+
+def _insert(conn: Connection, rows: list[dict]) -> None:
+    """Write *rows* (of :func:`_row`), their facet entries' ids first."""
+    conn.execute(_NEW_FACETS, {"keys": sorted({key for row in rows for key in row["facets"]})})
+    conn.execute(_INSERT, rows)
 
 
 def spell_words(doc: SearchDocument) -> list[str]:
@@ -204,8 +219,13 @@ class PostgresSearchIndex(SearchIndex):
         # go through the indexes. No JIT: the disabled scan's huge cost estimate would make PostgreSQL
         # compile every such query (a second of LLVM for a 10 ms search, measured). work_mem: the matches
         # of a common word (slug, sort keys, facets) stay in memory rather than a temporary file.
+        # Custom plans only: psycopg prepares a statement run five times, and PostgreSQL then switched the
+        # one-word and any-word statements to a generic plan, where websearch_to_tsquery($1) is no longer
+        # a constant but parsed again for every match, in every rank and test that uses it (the any-word
+        # statement of a typo at 100k designs: 15 -> 19 ms). A custom plan folds each tsquery once.
         conn.execute(text(f"SET LOCAL statement_timeout = {left_ms}; SET LOCAL enable_seqscan = off; "
-                          f"SET LOCAL jit = off; SET LOCAL work_mem = '{WORK_MEM}'"))
+                          f"SET LOCAL jit = off; SET LOCAL work_mem = '{WORK_MEM}'; "
+                          f"SET LOCAL plan_cache_mode = force_custom_plan"))
         try:
             return conn.execute(text(statement), params)
         except OperationalError as exc:  # QueryCanceled: the cap cut it short
@@ -294,7 +314,7 @@ class PostgresSearchIndex(SearchIndex):
                                {"s": slugs}).scalars().all()
             rows = [_row(d) for d in {d.slug: d for d in documents}.values()]
             if rows:
-                conn.execute(_INSERT, rows)
+                _insert(conn, rows)
             delta = Counter(w for r in rows for w in r["spell"])
             delta.subtract(w for spell in old for w in spell)
             changes = [{"w": w, "d": n} for w, n in sorted(delta.items()) if n]
@@ -317,10 +337,10 @@ class PostgresSearchIndex(SearchIndex):
             for doc in documents:
                 batch.append(_row(doc))
                 if len(batch) >= 1000:
-                    conn.execute(_INSERT, batch)
+                    _insert(conn, batch)
                     count, batch = count + len(batch), []
             if batch:
-                conn.execute(_INSERT, batch)
+                _insert(conn, batch)
                 count += len(batch)
             _clean_pending_list(conn)
             conn.execute(text("DELETE FROM search_word"))

@@ -1,9 +1,9 @@
 """The one statement that answers a PostgreSQL search page, and the rows it returns.
 
 A search reads its matches once (the GIN index, then each row's sort keys,
-facets and small ``ranked`` vector) into a materialised set. From that set the
+facet ids and small ``ranked`` vector) into a materialised set. From that set the
 same statement takes the total, every facet count (one GROUP BY over the
-``facets`` column), the best :data:`CANDIDATES` by the cheap rank or the sort
+``facet_ids`` column, named from ``search_facet``), the best :data:`CANDIDATES` by the cheap rank or the sort
 key, and the shown page among those candidates: ranked on the whole
 ``document``, with ``ts_headline`` for its rows only. One statement rather than
 a match statement and a page statement: the candidates never travel to the
@@ -74,20 +74,34 @@ def rank(sql: SqlQuery, vector: str) -> str:
     return RANK_EXPRESSION.format(weights=RANK_WEIGHTS, vector=vector, q=sql.rank, n=RANK_NORMALISATION)
 
 
+def cheap_rank(sql: SqlQuery) -> str:
+    """The rank of every match on ``ranked``, computed only where it can be above 0.
+
+    ts_rank_cd zeroes 32 kB per node of the query before it looks at the vector (2 µs a call for a
+    two-word phrase, a third of a phrase search at 100k designs); a vector that does not match a query
+    without NOT has no cover, so its rank is 0 and the cheap ``@@`` test says so. A query holding a NOT
+    (``!`` in its text; never made by :mod:`.pg_query`, which ranks positive leaves only) is ranked
+    everywhere, as a NOT can be satisfied inside a cover where the whole vector fails it. PostgreSQL
+    folds the test of the query's text to a constant.
+    """
+    return (f"CASE WHEN ranked @@ {sql.rank} OR strpos(CAST({sql.rank} AS text), '!') > 0 "
+            f"THEN {rank(sql, 'ranked')} ELSE 0 END")
+
+
 def statement(sql: SqlQuery, where: str, sort: str, limit: int, offset: int, facets: bool,
               highlight: bool) -> tuple[str, dict[str, object]]:
     """The page statement for the matches of *where* and its parameters (beside *sql*'s and the filters')."""
     want = offset + limit
     relevance = sort == "relevance" and sql.rank is not None
     if relevance:
-        cheap, full = rank(sql, "ranked"), rank(sql, "document")
+        cheap, full = cheap_rank(sql), rank(sql, "document")
         want = max(CANDIDATES, want) if want else 0
     else:
         cheap = "0"
         full = {"newest": "extract(epoch FROM published)", "most-forked": "forks",
                 "most-produced": "productions"}.get(sort, "0")
     order = ORDER["relevance"] if sort == "relevance" else ORDER[sort]
-    columns = "slug, published, forks, productions" + (", facets" if facets else "")
+    columns = "slug, published, forks, productions" + (", facet_ids" if facets else "")
     ctes = [f"m AS MATERIALIZED (SELECT {columns}, {cheap} AS score FROM search_document WHERE {where})"]
     branches = [f"SELECT {_select(kind='0', n='count(*)')} FROM m"]
     if want:
@@ -103,8 +117,11 @@ def statement(sql: SqlQuery, where: str, sort: str, limit: int, offset: int, fac
             # The best CANDIDATES by the cheap rank, ordered on the full rank, come first; matches beyond
             # them follow in cheap-rank order. Where a match stands never depends on the page asked for,
             # so pages past the candidates neither repeat nor skip a design.
+            # The window numbers the candidates after LIMIT picked them: over the whole of m it made
+            # PostgreSQL sort every match (a quicksort of 2.5k rows for a phrase) where a top-N heap of
+            # :want rows does.
             ctes += [f"c AS (SELECT slug, score AS cheap, row_number() OVER (ORDER BY {order}) AS cheap_pos "
-                     f"FROM m ORDER BY {order} LIMIT :want)",
+                     f"FROM (SELECT slug, score FROM m ORDER BY {order} LIMIT :want) AS best)",
                      f"p AS (SELECT {', '.join('d.' + c for c in HIT_COLUMNS)}, c.cheap_pos > {CANDIDATES} AS beyond, "
                      f"CASE WHEN c.cheap_pos <= {CANDIDATES} THEN {full} ELSE c.cheap END AS score "
                      f"FROM search_document AS d JOIN c ON c.slug = d.slug "
@@ -119,10 +136,12 @@ def statement(sql: SqlQuery, where: str, sort: str, limit: int, offset: int, fac
         hit = {name: name for name in HIT_COLUMNS if name != "slug"}
         branches.append(f"SELECT {_select(kind='1', key='slug', pos=position, score='score', **hit, **marks)} FROM p")
     if facets:
-        branches.append(f"SELECT {_select(kind='2', key='x', n='count(*)')} "
-                        # unnest in the select list (a ProjectSet) rather than a lateral function scan per
-                        # match: a third less time for a common word's 130k facet values, measured.
-                        f"FROM (SELECT unnest(facets) AS x FROM m) AS f GROUP BY x")
+        # Integer ids grouped, their names joined to the few groups (a phrase at 100k designs: 16k values,
+        # 46 groups); unnest in the select list (a ProjectSet) rather than a lateral function scan per
+        # match: a third less time for a common word's 130k facet values, measured.
+        branches.append(f"SELECT {_select(kind='2', key='f.key', n='g.n')} "
+                        f"FROM (SELECT x, count(*) AS n FROM (SELECT unnest(facet_ids) AS x FROM m) AS u "
+                        f"GROUP BY x) AS g JOIN search_facet AS f ON f.id = g.x")
     text = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(branches)
     return text, {"want": want, "limit": limit, "offset": offset}
 
