@@ -162,5 +162,6 @@ def test_report_parameter_change_to_mesh_drawn(page, live_server, capsys):
     out = live_server.config["SETTINGS"].home.parent / "param-to-mesh.json"
     out.write_text(json.dumps(report, indent=2))
     with capsys.disabled():
-        print(f"\nparameter change -> mesh drawn (draft, uncached, incl. 150 ms debounce): {json.dumps(report)}")
+        print(f"\nparameter change -> mesh drawn (draft, uncached, typed: incl. the 150 ms debounce where the number "
+              f"may go on): {json.dumps(report)}")
     assert flat, "no parameter change was drawn"
