@@ -60,7 +60,9 @@ def test_a_burst_of_slow_renders_leaves_the_pages_answering(db, settings, widget
     app = create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": db, "MIGRATE": False,
                       "SECRET_KEY": "k"})
     pool = _use_pool(app, GatedPool())
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    # poll(), not select(): closing the server under its loop thread then ends quietly (POLLNVAL),
+    # where select() raised EBADF in that thread.
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, asyncore_use_poll=True)
     base = f"http://127.0.0.1:{server.effective_port}"
     threading.Thread(target=server.run, daemon=True).start()
     try:

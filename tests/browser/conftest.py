@@ -92,7 +92,8 @@ def live_server(db, settings):
     # the render limits (tested in tests/test_web_render_jobs.py) would make it wait, not test it.
     app = create_app({"SETTINGS": settings, "DATABASE": db, "MIGRATE": False, "SECRET_KEY": "browser-test",
                       "RENDER_LIMIT_PER_CLIENT": "100000 per minute", "RENDER_LIMIT_PER_DESIGN": "100000 per minute"})
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    # poll(), not select(): closing the server under its loop thread ends quietly (see test_web_render_jobs).
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, asyncore_use_poll=True)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     host, port = server.effective_host, server.effective_port
