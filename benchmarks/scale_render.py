@@ -62,6 +62,8 @@ from renderers.celery_dispatch import CeleryDispatcher  # noqa: E402
 from tests.celery_support import RedisServer, Worker, wait_for, wait_for_workers  # noqa: E402
 
 TARGETS = {"throughput_ratio": 1.8, "preview_p95_ratio": 1.5}
+#: Distinct parameter sets per throughput phase (the issue's 20).
+THROUGHPUT_JOBS = 20
 BUNDLE_FORMATS = ["stl", "3mf", "step", "glb", "svg"]
 
 PROBE_TOML = """slug = "scale-probe"
@@ -197,7 +199,7 @@ class Bench:
             last = session.scalar(select(func.max(RenderJobRow.updated_at)).where(RenderJobRow.id.in_(ids)))
         return as_utc(last)
 
-    def throughput(self, count: int = 20) -> tuple[float, float]:
+    def throughput(self, count: int = THROUGHPUT_JOBS) -> tuple[float, float]:
         """(seconds for *count* jobs, machine CPU seconds per job meanwhile)."""
         busy, started = machine_busy(), utcnow()
         ids = [self.probe("preview") for _ in range(count)]  # the queue API renders use
@@ -234,15 +236,15 @@ class Bench:
 def _throughput(rounds: list[dict[int, tuple[float, float]]]) -> dict:
     """Every round's ratio, and the seconds and CPU of the median round (by ratio)."""
     ratios = [r[1][0] / r[2][0] for r in rounds]
-    median_round = rounds[sorted(range(len(rounds)), key=ratios.__getitem__)[len(rounds) // 2]]
+    median_round = sorted(rounds, key=lambda r: r[1][0] / r[2][0])[len(rounds) // 2]
     (one, one_cpu), (two, two_cpu) = median_round[1], median_round[2]
-    return {"jobs": 20, "rounds": len(rounds), "round_ratios": [round(x, 2) for x in ratios],
+    return {"jobs": THROUGHPUT_JOBS, "rounds": len(rounds), "round_ratios": [round(x, 2) for x in ratios],
             "one_worker_seconds": round(one, 2), "two_workers_seconds": round(two, 2),
             "ratio": round(one / two, 2), "target": TARGETS["throughput_ratio"],
             "one_worker_cpu_per_job": round(one_cpu, 3), "two_workers_cpu_per_job": round(two_cpu, 3),
             # Cores kept busy: above 1 with one worker leaves less than 2x to gain on 2 cores.
-            "one_worker_cores_busy": round(one_cpu * 20 / one, 2),
-            "two_workers_cores_busy": round(two_cpu * 20 / two, 2)}
+            "one_worker_cores_busy": round(one_cpu * THROUGHPUT_JOBS / one, 2),
+            "two_workers_cores_busy": round(two_cpu * THROUGHPUT_JOBS / two, 2)}
 
 
 def run(nap: float, layout: str, design: str | None = None, parallel_mesh: str | None = None,
@@ -310,6 +312,8 @@ def main() -> None:
                         help="each worker on a core of its own (taskset -c), as on a host of its own")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     result = run(args.nap, args.layout, args.design, args.parallel_mesh, previews=not args.throughput_only,
                  pin=args.pin, rounds=args.rounds)
     if args.json:
