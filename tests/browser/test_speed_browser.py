@@ -113,6 +113,27 @@ def test_slider_flood_renders_one_at_a_time_and_the_last_value_wins(page, live_s
     assert page.evaluate("window.__opendesign.meshes") > drawn
 
 
+def test_a_value_being_typed_is_rendered_during_the_debounce_and_stays_new(page, live_server):
+    """Typing "20" where 20.5 may follow: its render is offered at once, the debounced request joins it."""
+    page.goto(f"{live_server.base}/designs/greenhouse-tarp-clip")
+    _wait_mesh(page, 1)
+    requests: list[tuple[str, bool]] = []  # (url, speculative), in the order sent
+    page.on("request", lambda r: requests.append((r.url, "speculative=1" in r.url)) if "/render?" in r.url else None)
+    field = page.locator('#customiser input[type=number][name="pipe_diameter"]')
+    field.fill("11")  # below the minimum (12), though "110" is not: waits as a prefix, nothing is offered
+    field.fill("20")  # within bounds; "20.5" may follow, so it is debounced
+    page.wait_for_function("() => window.__opendesign.samples.length > 0 || window.__opendesign.errors.length > 0",
+                           timeout=120_000)
+    assert page.evaluate("window.__opendesign.errors") == []
+    assert not any("pipe_diameter=11&" in url for url, _ in requests), requests
+    sent = [speculative for url, speculative in requests if "pipe_diameter=20&" in url]
+    assert sent == [True, False], requests  # offered first, then the one real request
+    assert page.evaluate("window.__opendesign.typed")["accepted"] == 1
+    # Nobody had rendered 20 before it was typed: it counts as a new value, not as one rendered ahead.
+    assert page.evaluate("window.__opendesign.samples[0].kind") == "new"
+    assert "pipe_diameter=20&" in page.evaluate("window.__opendesign.lastDrawn")
+
+
 def _summary(samples: list[float]) -> dict:
     if not samples:
         return {"samples": 0}
@@ -130,6 +151,7 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
     by_design: dict[str, dict[str, list[float]]] = {}
     errors: list[str] = []
     ahead = {"offered": 0, "accepted": 0, "cached": 0, "declined": 0}
+    typed_offers = dict(ahead)  # values offered while being typed (their samples stay "new")
     phases: dict[str, list[float]] = {}  # where the time of new values went: wait, request, draw
     for slug in slugs:
         page.goto(f"{live_server.base}/designs/{slug}")
@@ -162,9 +184,11 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
         slid = [low + step * (7 * i + 2) for i in (3, 4)]
         for value in typed:
             if value <= high:
+                page.wait_for_timeout(LOOK_MS)
                 change(lambda v=value: field.fill(_text(v)), "new_typed")
         for value in slid:
             if value <= high:
+                page.wait_for_timeout(LOOK_MS)
                 change(lambda v=value: _slide(page, name, v), "new_slider")
         # A hand stepping the slider, looking at each mesh: the next step is rendered ahead.
         current = float(field.input_value())
@@ -182,6 +206,8 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
         errors.extend(page.evaluate("window.__opendesign.errors"))
         for key, count in page.evaluate("window.__opendesign.ahead").items():
             ahead[key] += count
+        for key, count in page.evaluate("window.__opendesign.typed").items():
+            typed_offers[key] += count
     overall: dict[str, list[float]] = {}
     for kinds in by_design.values():
         for kind, samples in kinds.items():
@@ -195,14 +221,14 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
                                                                       + len(overall.get("ahead_pending", []))), 2),
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "designs": {slug: {kind: _summary(s) for kind, s in kinds.items()} for slug, kinds in by_design.items()},
-        "offers": ahead, "typed_debounce_ms": 150, "look_ms": LOOK_MS, "errors": errors,
+        "offers": ahead, "typed_offers": typed_offers, "typed_debounce_ms": 150, "look_ms": LOOK_MS, "errors": errors,
     }
     out = live_server.config["SETTINGS"].home.parent / "speed-report.json"
     out.write_text(json.dumps(report, indent=2))
     with capsys.disabled():
         print(f"\nspeed report (parameter change -> mesh drawn, ms; written to {out}):")
         print(json.dumps({k: report[k] for k in ("overall", "new_values", "new_value_phases", "ahead_or_cached", "ahead_ready_share",
-                                                 "offers", "load_average", "errors")}))
+                                                 "offers", "typed_offers", "load_average", "errors")}))
         for slug, kinds in report["designs"].items():
             print(f"  {slug:42} " + "  ".join(f"{k} {v.get('p50_ms', '-')}/{v.get('p95_ms', '-')}"
                                               for k, v in kinds.items()))

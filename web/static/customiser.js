@@ -105,7 +105,9 @@ export function createCustomiser(form) {
       if (Number.isFinite(before) && Number.isFinite(now)) direction = Math.sign(now - before);
     }
     for (const [key, value] of current) previous.set(key, value);
-    for (const listener of listeners) listener({ values: current, typing, name, direction });
+    // Whether every field holds a value it accepts (bounds, step): what may be rendered as it stands.
+    const valid = form.checkValidity();
+    for (const listener of listeners) listener({ values: current, typing, name, direction, valid });
   }
   for (const [key, value] of values()) previous.set(key, value);
 

@@ -15,21 +15,26 @@
 // Typing is debounced (so "25" does not first render 2) unless the typed number is complete (no
 // further digit gives a value the field accepts, see customiser.js `mayGrow`); a discrete change
 // (spinner, arrow keys, slider, select, checkbox, a preset, leaving a field) is sent at once.
+// Meanwhile the value typed so far is offered to the server as a speculative render, so the
+// debounce costs nothing when typing stops there: the request sent then joins that render.
 export const DEBOUNCE_MS = 150;
 
 // Timings (parameter change -> new mesh drawn) for the browser test to read, and where each went:
 // waiting (debounce, a render in flight), the request (render + transfer), parsing and drawing.
 // `samples` says what kind of value each timing is: "new", "cached" (drawn before on this page),
 // "ahead" (rendered ahead of the user, and ready) or "ahead_pending" (rendered ahead, not ready
-// yet: the request joined that render); `ahead` counts the offers.
+// yet: the request joined that render); `ahead` counts the offers of neighbouring values and
+// `typed` those of values being typed (which stay "new": nobody rendered them before they were typed).
 const stats = (window.__opendesign = window.__opendesign || { meshes: 0, timings: [], phases: [], errors: [] });
 stats.samples = stats.samples || [];
 stats.ahead = stats.ahead || { offered: 0, accepted: 0, cached: 0, declined: 0 };
+stats.typed = stats.typed || { offered: 0, accepted: 0, cached: 0, declined: 0 };
 const JOB_POLL_MS = 150;
 const KEPT_MESHES = 24;
 
 export function createPreview({ view, host, renderUrl, version, values, say, neighbours = () => [] }) {
   let timer = null, pendingStart = null, inFlight = false, generation = 0, lastUrl = null, moving = null;
+  let offeringTyped = false;  // an offer of the value being typed is on its way to the server
   const drawnUrls = new Set(), aheadUrls = new Set();
 
   function draftUrl(given = values()) {
@@ -154,6 +159,25 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
     }
   }
 
+  // The value being typed, offered while the debounce runs. Only when no render of this viewer is
+  // in flight (the server declines anyway when its slots are taken: the offer never delays a real
+  // request) and one offer at a time: a fast typist's prefixes are mostly not offered at all.
+  async function offerTyped() {
+    const url = draftUrl();
+    if (inFlight || offeringTyped || url === lastUrl || buffers.has(url) || aheadUrls.has(url)) return;
+    offeringTyped = true;
+    stats.typed.offered += 1;
+    try {
+      const response = await fetch(`${url}&speculative=1`, { headers: { Accept: "application/json" } });
+      const outcome = { 200: "cached", 202: "accepted" }[response.status] || "declined";
+      stats.typed[outcome] += 1;
+    } catch (_) {
+      /* offline or the server went away: the real request will say so */
+    } finally {
+      offeringTyped = false;
+    }
+  }
+
   async function flush() {
     timer = null;
     if (inFlight || pendingStart === null) return;
@@ -183,11 +207,12 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
 
   // Time from the first change of a burst, so the debounce (and any wait for the render in flight)
   // is part of what is measured.
-  function changed({ typing, name = null, direction = 0 }) {
+  function changed({ typing, name = null, direction = 0, valid = true }) {
     moving = name ? { name, direction } : null;  // a preset moves many at once: nothing to render ahead
     if (pendingStart === null) pendingStart = performance.now();
     clearTimeout(timer);
     timer = setTimeout(flush, typing ? DEBOUNCE_MS : 0);
+    if (typing && valid) offerTyped();
   }
 
   return { load, changed };
