@@ -56,6 +56,7 @@ class CeleryDispatcher:
         self.db = db
         self._described: tuple[float, dict] | None = None
         self._describe_lock = threading.Lock()
+        self._closed = False
 
     @cached_property
     def app(self):
@@ -72,6 +73,8 @@ class CeleryDispatcher:
         """
         if queue not in QUEUES:
             raise ValueError(f"unknown render queue {queue!r}; expected one of {', '.join(QUEUES)}")
+        if self._closed:
+            raise RuntimeError("the Celery render dispatcher is closed")
         kwargs = {}
         if options.get("low_priority"):
             queue = celery_app.BATCH
@@ -86,6 +89,17 @@ class CeleryDispatcher:
     def wait_finished(self, job_id: str, timeout: float) -> bool:
         """Always False: a worker on some host runs the job, its state is in the database."""
         return False
+
+    def close(self, wait: float | None = 0) -> bool:
+        """Take no more jobs and release the broker connections; nothing runs here, so nothing is waited for."""
+        self._closed = True
+        app = self.__dict__.pop("app", None)  # only if it was ever made (cached_property)
+        if app is not None:
+            # app.close() only forgets the pool: close its connections (and the producers' on them) now.
+            app.amqp.producer_pool.force_close_all()
+            app.pool.force_close_all()
+            app.close()
+        return True
 
     def reachable(self) -> tuple[bool, str]:
         """Whether the broker answers, and what went wrong when it does not."""

@@ -51,6 +51,14 @@ class Dispatcher(Protocol):
         (another process or host runs it) or on timeout: the caller polls the database.
         """
 
+    def close(self, wait: float | None = 0) -> bool:
+        """Take no more jobs; wait up to *wait* seconds (None: as long as it takes) for the ones running here.
+
+        Jobs queued but not started stay queued in the database, for another process to
+        take. True once nothing runs here any more (at once for a dispatcher that only
+        hands jobs to others).
+        """
+
 
 class LocalDispatcher:
     """Render jobs on a few threads of this process, previews first.
@@ -141,14 +149,18 @@ class LocalDispatcher:
         with self._cond:
             return self._cond.wait_for(lambda: not self._known, timeout)
 
-    def close(self) -> None:
-        """Stop taking jobs; threads finish the job they run and end. Queued ids stay queued in the database."""
+    def close(self, wait: float | None = 0) -> bool:
+        """Stop taking jobs; threads finish the job they run and end. Queued ids stay queued in the database.
+
+        With *wait*, block that long (None: until done) for the running jobs; True once none is left.
+        """
         with self._cond:
             self._closed = True
             for jobs in self._lanes.values():
                 self._known.difference_update(jobs)
                 jobs.clear()
             self._cond.notify_all()
+            return self._cond.wait_for(lambda: not self._known, wait)
 
 
 def get_dispatcher(settings: Settings, db: Database) -> Dispatcher:

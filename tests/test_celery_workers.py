@@ -121,6 +121,31 @@ def test_unreachable_broker_is_a_clear_error(settings):
     assert report["reachable"] is False and report["workers"] == {} and report["error"]
 
 
+def test_closing_a_celery_dispatcher_releases_its_broker_connections_and_refuses_jobs(settings, tmp_path):
+    import redis
+
+    broker = RedisServer(tmp_path).start()
+    try:
+        client = redis.Redis(port=broker.port)
+
+        def connections() -> set[str]:
+            return {c["id"] for c in client.client_list()}
+
+        before = connections()
+        dispatcher = CeleryDispatcher(settings.model_copy(update={"broker_url": broker.url}))
+        dispatcher.submit("job-a", "preview")
+        assert client.llen("preview") == 1
+        opened = connections() - before  # the producer's pooled connection(s)
+        assert opened
+        assert dispatcher.close(wait=5) is True
+        wait_for(lambda: not (connections() & opened), 10, "the dispatcher's broker connections closed")
+        with pytest.raises(RuntimeError, match="dispatcher is closed"):
+            dispatcher.submit("job-b", "preview")
+        assert client.llen("preview") == 1  # the queued message stays for a worker; nothing new was sent
+    finally:
+        broker.stop()
+
+
 def test_worker_renders_a_job_and_reports_its_sandbox(cluster):
     w = cluster.worker("one")
     replies = wait_for_workers(cluster.dispatcher, ["one@test"])

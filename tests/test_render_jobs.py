@@ -246,6 +246,26 @@ def test_local_dispatcher_runs_jobs_previews_first(db, settings, widget):
     assert all(jobs.get_job(db, j["id"])["status"] == "done" for j in order) and pool.calls == 4
 
 
+def test_closing_the_local_dispatcher_waits_for_the_running_job_and_leaves_the_queued_one(db, settings, widget):
+    pool = GatedPool()
+    dispatcher = LocalDispatcher(settings, db, workers=1, pool=pool)
+    running = jobs.enqueue(db, dispatcher, widget, {"width": 15}, ["stl"], queue="preview")
+    assert pool.started.wait(30)
+    queued = jobs.enqueue(db, dispatcher, widget, {"width": 16}, ["stl"], queue="preview")
+    assert dispatcher.close(wait=0.05) is False  # the running job is still rendering
+    with pytest.raises(RuntimeError, match="closed"):
+        dispatcher.submit(queued["id"], "preview")
+    closer = threading.Thread(target=lambda: closed.append(dispatcher.close(wait=30)))
+    closed: list[bool] = []
+    closer.start()
+    pool.gate.set()
+    closer.join(30)
+    assert closed == [True]
+    assert jobs.get_job(db, running["id"])["status"] == "done"
+    assert jobs.get_job(db, queued["id"])["state"] == "queued"  # never started here: another process may take it
+    assert pool.calls == 1
+
+
 def test_get_dispatcher_is_local_without_a_broker(db, settings):
     dispatcher = get_dispatcher(settings, db)
     assert isinstance(dispatcher, LocalDispatcher) and dispatcher.describe()["kind"] == "local"

@@ -91,7 +91,7 @@ def test_a_burst_of_slow_renders_leaves_the_pages_answering(db, settings, widget
         assert pool.calls == 8
     finally:
         server.close()
-        _renderer(app).dispatcher.close()
+        _renderer(app).close()
         app.extensions["opendesign.search"].close()
 
 

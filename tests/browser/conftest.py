@@ -103,8 +103,5 @@ def live_server(db, settings):
     thread.join(5)
     # Renders still running (a speculative one the page offered last) end before the next test's
     # database fixture truncates the tables they write to (on PostgreSQL that TRUNCATE deadlocked).
-    dispatcher = getattr(app.extensions["opendesign.render"], "dispatcher", None)
-    if hasattr(dispatcher, "idle"):  # the local dispatcher (the browser tests run no broker)
-        dispatcher.close()
-        dispatcher.idle(120)
+    app.extensions["opendesign.render"].close(wait=120)
     app.extensions["opendesign.search"].close()
