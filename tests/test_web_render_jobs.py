@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -109,6 +110,39 @@ def test_a_render_request_gets_a_job_and_the_file_once_done(app, client, widget)
     assert client.get(job_url).json["status"] == "done"
     r = client.get("/api/v1/designs/widget/render?format=stl&width=33")
     assert r.status_code == 200 and r.headers["X-Content-SHA256"] and pool.calls == 1
+
+
+def _server_timing(header: str) -> dict[str, float]:
+    out = {}
+    for entry in header.split(","):
+        name, _, dur = entry.strip().partition(";dur=")
+        out[name] = float(dur)
+    return out
+
+
+def test_a_render_answer_says_how_long_the_server_took_and_the_render_inside_it(app, client, widget):
+    """Server-Timing: "render" spans the wait for the job (here, while the test holds the gate), "app" all of it."""
+    pool = _use_pool(app, GatedPool())
+    answers = []
+    waiting = threading.Thread(target=lambda: answers.append(
+        client.get("/api/v1/designs/widget/render?format=glb&quality=draft&width=37&wait=60")))
+    waiting.start()
+    assert pool.started.wait(30)
+    held = time.monotonic()
+    time.sleep(0.3)  # the render cannot end before the gate opens: the answer's render metric covers this
+    held = time.monotonic() - held
+    pool.gate.set()
+    waiting.join(60)
+    r = answers[0]
+    assert r.status_code == 200
+    timing = _server_timing(r.headers["Server-Timing"])
+    assert set(timing) == {"render", "app"}
+    assert held * 1000 <= timing["render"] <= timing["app"]
+    cached = _server_timing(client.get("/api/v1/designs/widget/render?format=glb&quality=draft&width=37")
+                            .headers["Server-Timing"])
+    assert 0 <= cached["render"] <= cached["app"] and pool.calls == 1
+    # Pages that time nothing carry no header.
+    assert "Server-Timing" not in client.get("/").headers
 
 
 def test_unknown_jobs_are_404_json(client, db):

@@ -91,6 +91,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["opendesign.db"] = database
 
     app.json.sort_keys = False
+    from . import server_timing
+
+    server_timing.init_app(app)  # first: its "app" metric spans every other hook
     csrf.init_app(app)
 
     from . import adapters, auth, db, errors, filters, inputs, limits, render_limits, security, speculative

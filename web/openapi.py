@@ -167,7 +167,10 @@ def _document(max_upload: int) -> dict:
                                   "(format=glb&quality=draft only); 200 JSON with the cached file's url, 202 "
                                   "accepted, 204 declined (X-Speculative-Reason: busy, visitor-budget, "
                                   "design-budget, unavailable)", {"type": "string", "enum": ["0", "1"]})],
-                "responses": {"200": {"description": "The file (speculative=1: JSON naming it)", "content": {
+                "responses": {"200": {"description": "The file (speculative=1: JSON naming it)", "headers": {
+                    "Server-Timing": {"description": "render;dur=<ms> (cache lookup, job and the wait for it), "
+                                                     "app;dur=<ms> (the whole request in the server)",
+                                      "schema": {"type": "string"}}}, "content": {
                     "model/stl": {}, "model/3mf": {}, "model/gltf-binary": {}, "model/step": {}, "image/svg+xml": {},
                     "application/json": {"schema": obj}}},
                               "202": _json(obj, "Still rendering: poll the job URL (Location)"),

@@ -152,7 +152,9 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
     errors: list[str] = []
     ahead = {"offered": 0, "accepted": 0, "cached": 0, "declined": 0}
     typed_offers = dict(ahead)  # values offered while being typed (their samples stay "new")
-    phases: dict[str, list[float]] = {}  # where the time of new values went: wait, request, draw
+    # Where the time of new values went: wait, request (server: of it, inside the server, from its
+    # Server-Timing; server_render: the render inside that), draw.
+    phases: dict[str, list[float]] = {}
     for slug in slugs:
         page.goto(f"{live_server.base}/designs/{slug}")
         try:
@@ -176,7 +178,8 @@ def test_report_speed_of_new_and_rendered_ahead_values(page, live_server, capsys
                 kinds[kind_of_new if sample["kind"] == "new" else sample["kind"]].append(sample["ms"])
                 if sample["kind"] == "new":
                     for phase, ms in page.evaluate(f"window.__opendesign.phases[{seen}]").items():
-                        phases.setdefault(phase, []).append(ms)
+                        if ms is not None:
+                            phases.setdefault(phase, []).append(ms)
 
         field = page.locator(f'#customiser input[type=number][name="{name}"]')
         # New values, typed (debounced) then slid (not), far from each other and from what was drawn.

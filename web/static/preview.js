@@ -32,6 +32,18 @@ stats.typed = stats.typed || { offered: 0, accepted: 0, cached: 0, declined: 0 }
 const JOB_POLL_MS = 150;
 const KEPT_MESHES = 24;
 
+// The server's own durations for a response (its Server-Timing header, web/server_timing.py), in ms:
+// "render" (cache lookup, job, waiting for it) and "app" (the whole request inside the server).
+function serverTiming(response) {
+  const out = {};
+  for (const entry of (response.headers.get("Server-Timing") || "").split(",")) {
+    const [name, ...params] = entry.trim().split(";").map((p) => p.trim());
+    const dur = params.find((p) => p.startsWith("dur="));
+    if (name && dur && Number.isFinite(Number(dur.slice(4)))) out[name] = Number(dur.slice(4));
+  }
+  return out;
+}
+
 export function createPreview({ view, host, renderUrl, version, values, say, neighbours = () => [] }) {
   let timer = null, pendingStart = null, inFlight = false, generation = 0, lastUrl = null, moving = null;
   let offeringTyped = false;  // an offer of the value being typed is on its way to the server
@@ -96,15 +108,17 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
     }
     const buffer = await response.arrayBuffer();
     if (started) keep(url, buffer);
-    return show(url, buffer, started, requested, performance.now());
+    return show(url, buffer, started, requested, performance.now(), false, serverTiming(response));
   }
 
-  async function show(url, buffer, started, requested, received, kept = false) {
+  async function show(url, buffer, started, requested, received, kept = false, server = {}) {
     view.show(await view.parse(buffer));
     const ms = await drawn(started);
     if (started) {
+      // Of the request: the server's part (and the render inside it); the rest is transport.
+      const inServer = "app" in server ? { server: server.app, server_render: server.render } : {};
       stats.phases.push({ wait: requested - started, request: received - requested,
-                          draw: performance.now() - received });
+                          draw: performance.now() - received, ...inServer });
       // "ahead_pending": offered ahead, but its render was not done when the user got there.
       const kind = drawnUrls.has(url) ? "cached" : aheadUrls.has(url) ? (kept ? "ahead" : "ahead_pending") : "new";
       stats.samples.push({ ms, kind });

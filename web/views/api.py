@@ -28,6 +28,7 @@ from ..listings import card
 from ..openapi import openapi_document
 from ..pages import find_render_version, find_version
 from ..params import ParameterErrors, parse_params
+from ..server_timing import timed
 from .catalogue import run_search
 from .designs import record_refusal, upload_dir, upload_limits
 
@@ -151,7 +152,8 @@ def render(slug: str):
         except ValueError:
             raise ParameterErrors({"wait": ["must be a number of seconds"]}) from None
     renderer = render_service()
-    renders = renderer.render(db, v, values, (fmt,), quality=quality, wait=wait, part=part)
+    with timed("render"):  # the cache lookup, and the job and the wait for it when not cached
+        renders = renderer.render(db, v, values, (fmt,), quality=quality, wait=wait, part=part)
     rendered = renders.get(fmt, part) or renders.get(fmt, None)
     if rendered is None:
         if renders.pending_job:
