@@ -173,9 +173,10 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
     }
   }
 
-  // The value being typed, offered while the debounce runs. Only when no render of this viewer is
-  // in flight (the server declines anyway when its slots are taken: the offer never delays a real
-  // request) and one offer at a time: a fast typist's prefixes are mostly not offered at all.
+  // The value being typed, offered while the debounce runs: only when no render of this viewer is in
+  // flight, one request at a time. The server accepts only into a slot beyond those it keeps for
+  // real requests (so the offer never delays one) and within the visitor's budget: once an earlier
+  // prefix took that slot, a fast typist's next prefixes are declined, not queued.
   async function offerTyped() {
     const url = draftUrl();
     if (inFlight || offeringTyped || url === lastUrl || buffers.has(url) || aheadUrls.has(url)) return;
