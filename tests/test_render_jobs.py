@@ -255,8 +255,8 @@ def test_closing_the_local_dispatcher_waits_for_the_running_job_and_leaves_the_q
     assert dispatcher.close(wait=0.05) is False  # the running job is still rendering
     with pytest.raises(RuntimeError, match="closed"):
         dispatcher.submit(queued["id"], "preview")
-    closer = threading.Thread(target=lambda: closed.append(dispatcher.close(wait=30)))
     closed: list[bool] = []
+    closer = threading.Thread(target=lambda: closed.append(dispatcher.close(wait=30)))
     closer.start()
     pool.gate.set()
     closer.join(30)

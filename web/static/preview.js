@@ -130,30 +130,34 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
 
   const idle = (mine) => mine === generation && pendingStart === null && !inFlight;
 
+  // Offer *url* to be rendered ahead (`speculative=1`), counting the outcome in *counts*: the answer
+  // (200 cached, 202 accepted, else declined), or null when the server could not be reached.
+  async function offer(url, counts) {
+    counts.offered += 1;
+    let response;
+    try {
+      response = await fetch(`${url}&speculative=1`, { headers: { Accept: "application/json" } });
+    } catch (_) {
+      return null;
+    }
+    counts[{ 200: "cached", 202: "accepted" }[response.status] || "declined"] += 1;
+    return response;
+  }
+
   async function ahead(mine) {
     if (!moving) return;
     for (const given of neighbours(moving.name, moving.direction)) {
       const url = draftUrl(given);
       if (!idle(mine)) return;
       if (drawnUrls.has(url) || aheadUrls.has(url)) continue;
-      stats.ahead.offered += 1;
-      let response;
-      try {
-        response = await fetch(`${url}&speculative=1`, { headers: { Accept: "application/json" } });
-      } catch (_) {
-        return;  // offline or the server went away: the real request will say so
-      }
+      const response = await offer(url, stats.ahead);
+      if (response === null) return;  // offline or the server went away: the real request will say so
       if (response.status === 200) {
-        stats.ahead.cached += 1;
         aheadUrls.add(url);
         await fetchInto(url, (await response.json()).url);
         continue;
       }
-      if (response.status !== 202) {
-        stats.ahead.declined += 1;
-        return;  // busy or over budget: ask again after the next change, not now
-      }
-      stats.ahead.accepted += 1;
+      if (response.status !== 202) return;  // busy or over budget: ask again after the next change, not now
       aheadUrls.add(url);
       // One offer at a time: wait for this one (or for the user) before offering the next.
       const job = (await response.json()).job;
@@ -181,13 +185,8 @@ export function createPreview({ view, host, renderUrl, version, values, say, nei
     const url = draftUrl();
     if (inFlight || offeringTyped || url === lastUrl || buffers.has(url) || aheadUrls.has(url)) return;
     offeringTyped = true;
-    stats.typed.offered += 1;
     try {
-      const response = await fetch(`${url}&speculative=1`, { headers: { Accept: "application/json" } });
-      const outcome = { 200: "cached", 202: "accepted" }[response.status] || "declined";
-      stats.typed[outcome] += 1;
-    } catch (_) {
-      /* offline or the server went away: the real request will say so */
+      await offer(url, stats.typed);  // unreachable: the real request will say so
     } finally {
       offeringTyped = false;
     }
