@@ -37,7 +37,6 @@ import statistics
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,13 +54,13 @@ KINDS = ("cadquery", "build123d")
 
 def load(source: str, memoise: bool):
     """``build`` of a freshly executed module; with *memoise*, its helpers keep their results by arguments."""
-    module = types.ModuleType("model")
-    exec(compile(source, "model.py", "exec"), module.__dict__)
+    build = job_module.load_build(source)
+    namespace = build.__globals__  # the module load_build executed: build() looks its helpers up here
     if memoise:
-        for name, value in list(module.__dict__.items()):
-            if inspect.isfunction(value) and name != "build" and value.__module__ == "model":
-                module.__dict__[name] = _memoised(value)
-    return module.build
+        for name, value in list(namespace.items()):
+            if inspect.isfunction(value) and value is not build and value.__module__ == "model":
+                namespace[name] = _memoised(value)
+    return build
 
 
 def _memoised(function):
